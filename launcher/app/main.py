@@ -1,0 +1,32 @@
+"""The one entry point: tray app, command line, or (frozen) a project's server process.
+
+Decides from argv alone and imports only what that face needs: the server flag loads neither
+Qt nor the CLI, the CLI loads no Qt widgets, and the tray loads no MLflow.
+"""
+
+from __future__ import annotations
+
+import sys
+
+SERVE_CHILD_FLAG = "--serve-child"
+TRAY_COMMANDS = {"open"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):
+        import multiprocessing
+
+        multiprocessing.freeze_support()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == SERVE_CHILD_FLAG:
+        # The frozen exe re-launched as a server: sys.executable is the exe, not a Python.
+        from launcher.server import child
+
+        return child.main(args[1:])
+    if not args or args[0] in TRAY_COMMANDS:
+        from launcher.app.tray import run_tray
+
+        return run_tray(args)
+    from launcher.app.cli import run_cli
+
+    return run_cli(args)

@@ -1,0 +1,224 @@
+"""The launcher's config file: projects and settings, kept safe.
+
+Human-readable JSON with a schema version. Writes are atomic (temp file + ``os.replace``) under a
+file lock, so the tray and the CLI can both change it. A file that cannot be read, or that a newer
+launcher wrote, is moved aside with a timestamp and reported, never overwritten: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from launcher.model.paths import AppPaths
+from launcher.model.project import Project, ProjectError
+
+SCHEMA_VERSION = 1
+DEFAULT_PROJECT = "Local"
+
+
+@dataclass
+class Settings:
+    open_browser: bool = True
+    switch_policy: str = "keep"
+    """'keep' leaves other servers running when switching; 'stop' stops them."""
+    idle_stop_minutes: int = 30
+    """With 'keep', stop a server nobody used for this long; 0 never stops."""
+    start_at_login: bool = False
+    last_project: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Settings:
+        if not isinstance(data, dict):
+            return cls()
+        known = {f.name: f for f in fields(cls)}
+        defaults = cls()
+        kwargs = {
+            k: v
+            for k, v in data.items()
+            if k in known and isinstance(v, type(getattr(defaults, k)))
+        }
+        return cls(**kwargs)
+
+
+@dataclass
+class Config:
+    projects: list[Project] = field(default_factory=list)
+    settings: Settings = field(default_factory=Settings)
+    catalogs: list[str] = field(default_factory=list)
+
+    def find(self, name: str) -> Project | None:
+        folded = name.casefold()
+        return next((p for p in self.projects if p.name.casefold() == folded), None)
+
+    def get(self, name: str) -> Project:
+        project = self.find(name)
+        if project is None:
+            known = ", ".join(p.name for p in self.projects) or "none"
+            raise ProjectError(f"No project named {name!r} (projects: {known}).")
+        return project
+
+    def add(self, project: Project) -> None:
+        if self.find(project.name) is not None:
+            raise ProjectError(f"A project named {project.name!r} already exists.")
+        self.projects.append(project)
+
+    def replace(self, old_name: str, project: Project) -> None:
+        current = self.get(old_name)
+        other = self.find(project.name)
+        if other is not None and other is not current:
+            raise ProjectError(f"A project named {project.name!r} already exists.")
+        self.projects[self.projects.index(current)] = project
+        if self.settings.last_project == current.name:
+            self.settings.last_project = project.name
+
+    def remove(self, name: str) -> Project:
+        project = self.get(name)
+        self.projects.remove(project)
+        return project
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "settings": asdict(self.settings),
+            "catalogs": list(self.catalogs),
+            "projects": [p.to_dict() for p in self.projects],
+        }
+
+
+class ConfigError(Exception):
+    """The config file could not be read; the message says where the old one went."""
+
+
+@dataclass
+class Loaded:
+    config: Config
+    problem: str | None = None
+    """A plain-words note when the file on disk was moved aside and defaults were used."""
+
+
+def default_config(paths: AppPaths) -> Config:
+    """First run: one project on a store of our own, so the launcher works with nothing set up."""
+    local = Project(name=DEFAULT_PROJECT, store=str(paths.default_store))
+    return Config(projects=[local], settings=Settings(last_project=DEFAULT_PROJECT))
+
+
+def config_from_dict(data: Any) -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError("it is not a JSON object")
+    version = data.get("schema")
+    if version != SCHEMA_VERSION:
+        raise ConfigError(
+            f"it has schema version {version!r}, and this launcher reads version {SCHEMA_VERSION}"
+            " (was it written by a newer launcher?)"
+        )
+    raw_projects = data.get("projects", [])
+    if not isinstance(raw_projects, list):
+        raise ConfigError("its 'projects' is not a list")
+    config = Config(settings=Settings.from_dict(data.get("settings")))
+    catalogs = data.get("catalogs", [])
+    config.catalogs = (
+        [c for c in catalogs if isinstance(c, str)] if isinstance(catalogs, list) else []
+    )
+    for raw in raw_projects:
+        try:
+            config.add(Project.from_dict(raw))
+        except ProjectError as exc:
+            raise ConfigError(str(exc)) from exc
+    return config
+
+
+class ConfigStore:
+    """Reads and writes one config file safely."""
+
+    def __init__(self, paths: AppPaths) -> None:
+        self.paths = paths
+        self.path = paths.config_file
+        self._lock = FileLock(str(self.path) + ".lock", timeout=15)
+
+    def load(self) -> Loaded:
+        with self._locked():
+            return self._load_unlocked()
+
+    def save(self, config: Config) -> None:
+        with self._locked():
+            self._write(config)
+
+    def update(self, change: Callable[[Config], None]) -> Config:
+        """Read, change and write under the lock, so two writers never lose each other's edits."""
+        with self._locked():
+            loaded = self._load_unlocked()
+            change(loaded.config)
+            self._write(loaded.config)
+            return loaded.config
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            yield
+
+    def _load_unlocked(self) -> Loaded:
+        if not self.path.exists():
+            config = default_config(self.paths)
+            self._write(config)
+            return Loaded(config)
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return Loaded(config_from_dict(data))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, ConfigError) as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            aside = self._move_aside()
+            config = default_config(self.paths)
+            self._write(config)
+            return Loaded(
+                config,
+                f"The config file {self.path} could not be used ({reason}). It was kept as "
+                f"{aside.name} in the same folder, and the launcher started with defaults.",
+            )
+
+    def _move_aside(self) -> Path:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.{stamp}.bad")
+        n = 1
+        while aside.exists():
+            aside = self.path.with_name(f"{self.path.name}.{stamp}-{n}.bad")
+            n += 1
+        _replace(self.path, aside)
+        return aside
+
+    def _write(self, config: Config) -> None:
+        text = json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _replace(Path(tmp), self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def _replace(src: Path, dst: Path) -> None:
+    """os.replace, retried: on Windows a reader holding the file open makes it fail briefly."""
+    for attempt in range(20):
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if attempt == 19:
+                raise
+            time.sleep(0.05)

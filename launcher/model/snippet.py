@@ -1,0 +1,51 @@
+"""The few lines of Python that log into a project's store, ready to paste into a script.
+
+Which URI goes into ``mlflow.set_tracking_uri``: the store's own URI, not the URL of the
+launcher's server. The server listens on a port picked afresh at each start and may be stopped
+when idle, while a training script runs for hours and must keep logging whether the launcher runs
+or not; with the store URI the script writes where the UI reads, with no launcher in between. A
+remote tracking server is the exception that proves the rule: there the URL *is* the store.
+
+Escaping: every value is written with :func:`repr`, which yields a valid Python literal for any
+text (backslashes of UNC paths doubled, quotes and non-printable characters escaped), so a pasted
+snippet never breaks on a path. Folder and SQLite stores are given as URIs with forward slashes
+anyway (``file://server/share/mlruns``, ``sqlite:///C:/x/mlflow.db``), which MLflow reads the same
+on every OS.
+"""
+
+from __future__ import annotations
+
+from launcher.model.project import Project
+from launcher.model.stores import Store, StoreKind
+
+EXAMPLE_EXPERIMENT = "my-experiment"
+FILE_STORE_VAR = "MLFLOW_ALLOW_FILE_STORE"
+
+
+def tracking_uri(store: Store) -> str:
+    """What a client passes to ``mlflow.set_tracking_uri`` to use ``store`` directly."""
+    return store.uri
+
+
+def tracking_snippet(project: Project, *, windows: bool | None = None) -> str:
+    """The ``import mlflow`` / ``set_tracking_uri`` / ``set_experiment`` lines for ``project``.
+
+    ``windows`` picks the path semantics of the machine the snippet is for (default: this one),
+    so the tests can check Windows stores on Linux. Raises
+    :class:`~launcher.model.stores.StoreError` for a store that cannot be parsed.
+    """
+    store = project.parsed_store(windows=windows)
+    imports = ["import mlflow"]
+    body: list[str] = []
+    if store.kind is StoreKind.FOLDER:
+        imports.insert(0, "import os")
+        body.append(
+            f"os.environ[{FILE_STORE_VAR!r}] = 'true'  # MLflow 3 refuses folder stores without it"
+        )
+    body.append(f"mlflow.set_tracking_uri({tracking_uri(store)!r})")
+    experiment = project.prefix + EXAMPLE_EXPERIMENT
+    comment = (
+        f"  # this project's experiments start with {project.prefix!r}" if project.prefix else ""
+    )
+    body.append(f"mlflow.set_experiment({experiment!r}){comment}")
+    return "\n".join([*imports, "", *body]) + "\n"

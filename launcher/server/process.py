@@ -1,0 +1,522 @@
+"""One project's MLflow server: checked, started, watched, and stopped with its whole tree.
+
+Plain Python (threads, no Qt) so the CLI and the tray share it; the tray runs :meth:`start` in
+a worker thread and listens through ``on_change``. States follow Syncthing Tray's model:
+starting means the process runs but has no URL yet; running means ``/health`` said OK.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import logging.handlers
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import IO
+
+import psutil
+
+from launcher.model.paths import AppPaths
+from launcher.model.project import Project
+from launcher.model.stores import Store, StoreError, StoreKind
+from launcher.server import command as commands
+from launcher.server import environment, lifeline, rest, schema
+from launcher.server.failures import Cause, Failure, ServerFailed, classify
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 120.0
+"""Generous: a first start on a slow share or a cold antivirus scan can take a minute."""
+STOP_TIMEOUT = 5.0
+PORT_ATTEMPTS = 5
+EXISTS_TIMEOUT = 15.0
+LOG_BYTES = 2_000_000
+LOG_BACKUPS = 3
+
+
+class State(str, Enum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RUNNING = "running"
+    FAILED = "failed"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now; the server binds it itself and reports a lost race."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host if host not in ("0.0.0.0", "::") else "", 0))
+        return int(sock.getsockname()[1])
+
+
+def path_exists(path: str, timeout: float = EXISTS_TIMEOUT) -> bool | None:
+    """``os.path.exists`` that gives up (None) instead of hanging on an offline share."""
+    result: list[bool] = []
+    worker = threading.Thread(target=lambda: result.append(os.path.exists(path)), daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return result[0] if result else None
+
+
+class MlflowServer:
+    """The server of one project. ``start`` blocks until ready; ``stop`` works from any thread."""
+
+    def __init__(
+        self,
+        project: Project,
+        paths: AppPaths,
+        *,
+        upgrade_schema: bool = False,
+        ready_timeout: float = READY_TIMEOUT,
+        on_change: Callable[[MlflowServer], None] | None = None,
+    ) -> None:
+        self.project = project
+        self.paths = paths
+        self.upgrade_schema = upgrade_schema
+        self.ready_timeout = ready_timeout
+        self.on_change = on_change
+        self.log_path = paths.server_log(project.slug)
+        self.state = State.STOPPED
+        self.url: str | None = None
+        self.port: int | None = None
+        self.failure: Failure | None = None
+        self.lean: bool | None = None
+        self.started_at: float | None = None
+        self.last_activity = time.monotonic()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
+        self._tail: collections.deque[str] = collections.deque(maxlen=200)
+        self._lock = threading.RLock()
+        self._stop_requested = threading.Event()
+        self._logger: logging.Logger | None = None
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def is_alive(self) -> bool:
+        proc = self._proc
+        return proc is not None and proc.poll() is None
+
+    def log_tail(self, lines: int = 30) -> list[str]:
+        return list(self._tail)[-lines:]
+
+    def start(self) -> str:
+        """Check, start and wait until ``/health`` answers OK; returns the UI's URL.
+
+        Raises :class:`ServerFailed` with a named cause; never leaves a process behind.
+        """
+        with self._lock:
+            if self.state is State.RUNNING and (self.is_alive() or self._proc is None):
+                return self.url or ""
+            self._stop_requested.clear()
+            self.failure = None
+            self.url = None
+            self._set_state(State.STARTING)
+        try:
+            url = self._start()
+        except ServerFailed as exc:
+            self._kill_tree()
+            with self._lock:
+                self.failure = exc.failure
+                self._set_state(
+                    State.STOPPED if exc.failure.cause is Cause.STOPPED else State.FAILED
+                )
+            self._log_line(f"=== failed: {exc.failure}")
+            raise
+        except Exception as exc:
+            self._kill_tree()
+            log.exception("unexpected error starting %s", self.project.name)
+            failure = Failure(Cause.UNKNOWN, f"{type(exc).__name__}: {exc}", self.log_tail())
+            with self._lock:
+                self.failure = failure
+                self._set_state(State.FAILED)
+            raise ServerFailed(failure) from exc
+        except BaseException:
+            # Ctrl-C or SIGTERM in the CLI: never leave a half-started server behind.
+            self._kill_tree()
+            with self._lock:
+                self._set_state(State.STOPPED)
+            raise
+        with self._lock:
+            self.url = url
+            self.last_activity = time.monotonic()
+            self._set_state(State.RUNNING)
+        return url
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Graceful first (SIGTERM, and closing the lifeline pipe), then the whole tree."""
+        self._stop_requested.set()
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            descendants = _descendants(proc.pid)
+            if os.name != "nt":
+                with contextlib.suppress(OSError):
+                    proc.terminate()
+            if proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning(
+                    "%s did not stop in %.0f s; killing its tree", self.project.name, timeout
+                )
+            _kill(proc.pid, descendants)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(2)
+            self._log_line("=== stopped")
+        self._finish_reader()
+        with self._lock:
+            if self.state is not State.FAILED or proc is not None:
+                self.url = None
+                self._set_state(State.STOPPED)
+
+    def wait(self) -> int | None:
+        """Block until the server process exits (the CLI's foreground mode)."""
+        proc = self._proc
+        if proc is None:
+            return None
+        code = proc.wait()
+        self._finish_reader()
+        with self._lock:
+            if self.state is State.RUNNING and not self._stop_requested.is_set():
+                self.failure = classify(code, self.log_tail(60))
+                self._set_state(State.FAILED)
+        return code
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _start(self) -> str:
+        try:
+            store = self.project.parsed_store()
+        except StoreError as exc:
+            raise ServerFailed(Failure(Cause.BAD_STORE, str(exc))) from exc
+        if store.kind is StoreKind.REMOTE:
+            return self._check_remote(store)
+        try:
+            env = environment.resolve(self.project.python)
+        except environment.EnvironmentError_ as exc:
+            raise ServerFailed(Failure(Cause.PYTHON_MISSING, str(exc))) from exc
+        if not env.mlflow:
+            raise ServerFailed(
+                Failure(
+                    Cause.MLFLOW_MISSING,
+                    f"{env.python} has no MLflow. Install it there (pip install mlflow) or leave "
+                    "the project's Python environment empty to use the launcher's own.",
+                )
+            )
+        self._check_store_exists(store)
+        self._check_schema(store, env)
+        return self._spawn_until_ready(store, env)
+
+    def _check_remote(self, store: Store) -> str:
+        if rest.is_healthy(store.uri, timeout=10) or rest.get_text(store.uri + "/", 10) is not None:
+            self.lean = None
+            return store.uri + "/"
+        raise ServerFailed(
+            Failure(Cause.STORE_UNREACHABLE, f"the tracking server {store.uri} does not answer.")
+        )
+
+    def _check_store_exists(self, store: Store) -> None:
+        if store.path is None:
+            return
+        exists = path_exists(store.path)
+        if exists is None:
+            raise ServerFailed(
+                Failure(
+                    Cause.STORE_UNREACHABLE,
+                    f"{store.display} did not answer within {EXISTS_TIMEOUT:.0f} s "
+                    "(share offline or VPN down?).",
+                )
+            )
+        path = Path(store.path)
+        if exists:
+            if store.kind is StoreKind.FOLDER and not path.is_dir():
+                raise ServerFailed(
+                    Failure(Cause.BAD_STORE, f"{store.display} is a file, not an mlruns folder.")
+                )
+            if store.kind is StoreKind.SQLITE and path.is_dir():
+                raise ServerFailed(
+                    Failure(Cause.BAD_STORE, f"{store.display} is a folder, not a SQLite file.")
+                )
+            if not os.access(path, os.R_OK):
+                raise ServerFailed(
+                    Failure(Cause.PERMISSION_DENIED, f"{store.display} cannot be read.")
+                )
+            return
+        if self.paths.owns(path):
+            # The launcher's own default store: create it on first use.
+            (path if store.kind is StoreKind.FOLDER else path.parent).mkdir(
+                parents=True, exist_ok=True
+            )
+            return
+        parent_hint = "" if path_exists(str(path.parent), 5) else f" ({path.parent} is missing too)"
+        raise ServerFailed(
+            Failure(
+                Cause.STORE_MISSING,
+                f"{store.display} does not exist{parent_hint}. The launcher never creates a "
+                "store it was pointed at: check the path, or create it with MLflow first.",
+            )
+        )
+
+    def _check_schema(self, store: Store, env: environment.PythonEnv) -> None:
+        check = schema.check(store, env)
+        if check.state is schema.SchemaState.UNREADABLE:
+            raise ServerFailed(
+                Failure(
+                    Cause.STORE_UNREACHABLE, f"{store.display} could not be read: {check.error}"
+                )
+            )
+        if check.state is schema.SchemaState.NEWER:
+            raise ServerFailed(
+                Failure(Cause.SCHEMA_NEWER, schema.explain(check, store, env, self.project.name))
+            )
+        if not check.would_change_schema:
+            return
+        if (
+            check.state is schema.SchemaState.EMPTY
+            and store.path
+            and self.paths.owns(Path(store.path))
+        ):
+            return
+        if not self.upgrade_schema:
+            raise ServerFailed(
+                Failure(Cause.SCHEMA_OUTDATED, schema.explain(check, store, env, self.project.name))
+            )
+        self._upgrade(store, env, check)
+
+    def _upgrade(self, store: Store, env: environment.PythonEnv, check: schema.SchemaCheck) -> None:
+        self._open_log()
+        if (
+            store.kind is StoreKind.SQLITE
+            and store.path
+            and check.state is not schema.SchemaState.EMPTY
+        ):
+            backup = schema.backup_sqlite(store.path, check.revision)
+            self._log_line(f"=== copied {store.path} to {backup} before upgrading its schema")
+        self._log_line(f"=== upgrading the schema of {store.display} (asked for explicitly)")
+        proc = subprocess.run(
+            schema.upgrade_command(store, env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env.child_env(dict(os.environ)),
+            cwd=self._work_dir(),
+            check=False,
+            **environment._no_window(),
+        )
+        for line in proc.stdout.decode("utf-8", "replace").splitlines():
+            self._record(line)
+        if proc.returncode != 0:
+            failure = classify(proc.returncode, self.log_tail(40))
+            raise ServerFailed(
+                Failure(
+                    failure.cause, f"the schema upgrade failed: {failure.message}", failure.log_tail
+                )
+            )
+        after = schema.check(store, env)
+        if after.state is not schema.SchemaState.CURRENT:
+            raise ServerFailed(
+                Failure(
+                    Cause.SCHEMA_OUTDATED, f"after the upgrade the schema is {after.state.value}."
+                )
+            )
+
+    def _spawn_until_ready(self, store: Store, env: environment.PythonEnv) -> str:
+        host, fixed_port = commands.host_and_port(self.project)
+        artifacts = (
+            Path(self.project.artifacts).expanduser()
+            if self.project.artifacts
+            else self.paths.artifacts_dir(self.project.slug)
+        )
+        if not artifacts.exists() and self.paths.owns(artifacts):
+            artifacts.mkdir(parents=True, exist_ok=True)
+        registry_dir = self.paths.registry_dir(self.project.slug)
+        registry = commands.registry_for(store, registry_dir)
+        if registry is not None:
+            registry_dir.mkdir(parents=True, exist_ok=True)
+        for _attempt in range(1 if fixed_port else PORT_ATTEMPTS):
+            port = fixed_port or free_port(host)
+            cmd = commands.build(
+                self.project,
+                store,
+                env,
+                port=port,
+                artifacts_dir=artifacts,
+                work_dir=Path(self._work_dir()),
+                base_env=dict(os.environ),
+                registry_uri=registry,
+            )
+            self.lean = cmd.lean
+            self.port = port
+            if registry is not None:
+                self._log_line(f"=== the store has no models/ folder; model registry: {registry}")
+            failure = self._run_until_ready(cmd)
+            if failure is None:
+                return cmd.base_url
+            if failure.cause is Cause.PORT_TAKEN and not fixed_port:
+                self._log_line(f"=== port {port} was taken meanwhile; trying another")
+                continue
+            raise ServerFailed(failure)
+        raise ServerFailed(Failure(Cause.PORT_TAKEN, "no free port could be bound after retries."))
+
+    def _run_until_ready(self, cmd: commands.ServerCommand) -> Failure | None:
+        self._open_log()
+        mode = "lean (one in-process worker)" if cmd.lean else "fallback (mlflow server)"
+        self._log_line(f"=== starting {self.project.name!r} on {cmd.base_url} [{mode}]")
+        self._log_line("=== " + " ".join(cmd.argv))
+        kwargs: dict = {}
+        if os.name == "nt":
+            kwargs["creationflags"] = (
+                subprocess.CREATE_NO_WINDOW | subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+            )
+        else:
+            kwargs["start_new_session"] = True
+        try:
+            proc = subprocess.Popen(
+                cmd.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=cmd.cwd,
+                env=cmd.env,
+                **kwargs,
+            )
+        except OSError as exc:
+            return Failure(Cause.PYTHON_MISSING, f"could not run {cmd.argv[0]}: {exc}")
+        lifeline.adopt(proc.pid)
+        with self._lock:
+            self._proc = proc
+            self.started_at = time.monotonic()
+        self._reader = threading.Thread(
+            target=self._read_output,
+            args=(proc.stdout,),
+            name=f"log-{self.project.slug}",
+            daemon=True,
+        )
+        self._reader.start()
+        deadline = time.monotonic() + self.ready_timeout
+        while True:
+            if self._stop_requested.is_set():
+                return Failure(Cause.STOPPED, "the server was stopped while starting.")
+            code = proc.poll()
+            if code is not None:
+                self._finish_reader()
+                return classify(code, self.log_tail(60))
+            if rest.is_healthy(cmd.base_url, timeout=1.0):
+                self._log_line(
+                    f"=== ready at {cmd.base_url} after {time.monotonic() - self.started_at:.1f} s"
+                )
+                return None
+            if time.monotonic() > deadline:
+                self._kill_tree()
+                return Failure(
+                    Cause.TIMEOUT,
+                    f"/health did not answer OK within {self.ready_timeout:.0f} s.",
+                    self.log_tail(60),
+                )
+            time.sleep(0.1)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _work_dir(self) -> str:
+        """A local working directory: never a UNC path, which cmd.exe and friends reject."""
+        work = self.paths.data_dir / "run"
+        work.mkdir(parents=True, exist_ok=True)
+        return str(work)
+
+    def _open_log(self) -> None:
+        if self._logger is not None:
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        logger = logging.getLogger(f"launcher.serverlog.{self.project.slug}.{id(self)}")
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+        handler = logging.handlers.RotatingFileHandler(
+            self.log_path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+        )
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        self._logger = logger
+
+    def _log_line(self, text: str) -> None:
+        self._open_log()
+        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        self._record(f"{stamp} {text}")
+
+    def _record(self, line: str) -> None:
+        self._tail.append(line)
+        if self._logger is not None:
+            self._logger.info(line)
+
+    def _read_output(self, stream: IO[bytes] | None) -> None:
+        if stream is None:
+            return
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if ('"GET ' in line or '"POST ' in line) and "/health" not in line:
+                self.last_activity = time.monotonic()  # a person (or client) used it
+            self._record(line)
+        with contextlib.suppress(OSError):
+            stream.close()
+
+    def _finish_reader(self) -> None:
+        reader = self._reader
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(5)
+
+    def _kill_tree(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            _kill(proc.pid, _descendants(proc.pid))
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(3)
+        self._finish_reader()
+
+    def _set_state(self, state: State) -> None:
+        changed = state is not self.state
+        self.state = state
+        if changed and self.on_change is not None:
+            try:
+                self.on_change(self)
+            except Exception:
+                log.exception("state listener failed")
+
+    def close_log(self) -> None:
+        if self._logger is not None:
+            for handler in list(self._logger.handlers):
+                handler.close()
+                self._logger.removeHandler(handler)
+            self._logger = None
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _kill(pid: int, descendants: list[psutil.Process]) -> None:
+    """Kill a process and every descendant seen before it was asked to stop."""
+    procs: list[psutil.Process] = []
+    with contextlib.suppress(psutil.Error):
+        procs.append(psutil.Process(pid))
+    procs.extend(descendants)
+    procs.extend(_descendants(pid))
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(procs, timeout=3)

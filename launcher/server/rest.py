@@ -1,0 +1,53 @@
+"""Tiny HTTP helpers for a server on this machine: readiness and the REST API.
+
+Plain urllib with short timeouts and no proxies, since servers are on loopback and a proxy
+setting (common on company PCs) must not intercept 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def get_text(url: str, timeout: float = 2.0) -> str | None:
+    """The body of a GET, or None when nothing (good) answered."""
+    try:
+        with _opener.open(url, timeout=timeout) as response:
+            return response.read().decode("utf-8", "replace")
+    except (OSError, urllib.error.URLError, ValueError):
+        return None
+
+
+def is_healthy(base_url: str, timeout: float = 2.0) -> bool:
+    return (get_text(base_url.rstrip("/") + "/health", timeout) or "").strip() == "OK"
+
+
+def get_json(url: str, timeout: float = 10.0) -> Any:
+    with _opener.open(url, timeout=timeout) as response:
+        return json.loads(response.read().decode("utf-8"))
+
+
+def search_experiments(base_url: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Every active experiment the server knows, following page tokens."""
+    experiments: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        query = {"max_results": "1000"}
+        if token:
+            query["page_token"] = token
+        url = (
+            base_url.rstrip("/")
+            + "/ajax-api/2.0/mlflow/experiments/search?"
+            + urllib.parse.urlencode(query)
+        )
+        data = get_json(url, timeout)
+        experiments.extend(data.get("experiments", []))
+        token = data.get("next_page_token", "")
+        if not token:
+            return experiments

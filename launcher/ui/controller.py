@@ -1,0 +1,349 @@
+"""What the tray's clicks mean: the one place between the views and the core.
+
+The tray icon, its fallback window and the settings dialog only show state and forward clicks
+here; this object reads and writes the config, drives the :class:`ServerManager`, turns its
+signals into notifications, and opens the secondary windows (imported lazily, so the tray shows
+before the settings dialog's code is even loaded).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QWidget
+
+from launcher.model.config import Config, ConfigStore
+from launcher.model.paths import AppPaths
+from launcher.model.project import Project
+from launcher.model.stores import StoreError
+from launcher.server.failures import Cause, Failure
+from launcher.server.manager import ServerManager
+from launcher.server.process import State
+
+log = logging.getLogger(__name__)
+
+SLOW_START_SECONDS = 8.0
+"""A server ready after longer than this gets a "ready" notification: the user may have moved on."""
+
+
+class Autostart(Protocol):
+    """Start at login, as the app layer implements it for this OS."""
+
+    def is_enabled(self) -> bool: ...
+
+    def set_enabled(self, enabled: bool) -> None: ...
+
+
+class Controller(QObject):
+    notify = Signal(str, str, str, str)
+    """(title, text, level 'info'|'warning'|'error', project name or '') for the views."""
+    changed = Signal()
+    """Config or a server state changed: views that show them refresh."""
+    quitRequested = Signal()
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        store: ConfigStore,
+        manager: ServerManager,
+        *,
+        autostart: Autostart | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.store = store
+        self.manager = manager
+        self.autostart = autostart
+        loaded = store.load()
+        self.config: Config = loaded.config
+        self.load_problem = loaded.problem
+        self._last_failed = ""
+        self._upgrading: set[str] = set()
+        self._windows: dict[str, QWidget] = {}
+        manager.stateChanged.connect(self._on_state_changed)
+        manager.ready.connect(self._on_ready)
+        manager.failed.connect(self._on_failed)
+        manager.idleStopped.connect(self._on_idle_stopped)
+        self._apply_settings()
+
+    # -- config --------------------------------------------------------------------------------
+
+    def reload(self) -> Config:
+        """Re-read the config: the CLI may have changed it since the last look."""
+        try:
+            loaded = self.store.load()
+        except Exception as exc:  # a lock timeout or an unreadable folder: keep what we have
+            log.warning("could not reload the config: %s", exc)
+            return self.config
+        self.config = loaded.config
+        if loaded.problem:
+            self.notify.emit("Config file reset", loaded.problem, "warning", "")
+        self._apply_settings()
+        return self.config
+
+    def update_config(self, change: Callable[[Config], None]) -> Config:
+        """Change the config on disk under its lock (merging with other writers) and refresh."""
+        self.config = self.store.update(change)
+        self._apply_settings()
+        self.changed.emit()
+        return self.config
+
+    def projects(self) -> list[Project]:
+        return list(self.config.projects)
+
+    def find(self, name: str) -> Project | None:
+        return self.config.find(name)
+
+    def _apply_settings(self) -> None:
+        s = self.config.settings
+        self.manager.configure(
+            policy=s.switch_policy, idle_minutes=s.idle_stop_minutes, open_browser=s.open_browser
+        )
+
+    # -- state for the views ------------------------------------------------------------------
+
+    def state(self, name: str) -> State:
+        return self.manager.state(name)
+
+    def status_text(self, name: str) -> str:
+        """A project's state in a few words, as the menu and the settings list show it."""
+        state = self.manager.state(name)
+        if state is State.RUNNING:
+            server = self.manager.server(name)
+            port = server.port if server is not None and server.pid is not None else None
+            return f"running on port {port}" if port else "running"
+        if state is State.STARTING:
+            return "starting…"
+        if state is State.FAILED:
+            failure = self.manager.failure(name)
+            return f"failed: {failure.cause.title}" if failure else "failed"
+        return "stopped"
+
+    def tooltip(self) -> str:
+        lines = ["MLflow Launcher"]
+        running = [n for n in self.manager.names() if self.manager.state(n) is State.RUNNING]
+        starting = [n for n in self.manager.names() if self.manager.state(n) is State.STARTING]
+        failed = [n for n in self.manager.names() if self.manager.state(n) is State.FAILED]
+        if running:
+            lines.append("Running: " + ", ".join(self._with_port(n) for n in running))
+        if starting:
+            lines.append("Starting: " + ", ".join(starting))
+        if failed:
+            lines.append("Failed: " + ", ".join(failed))
+        if len(lines) == 1:
+            lines.append("Nothing running")
+        return "\n".join(lines)
+
+    def _with_port(self, name: str) -> str:
+        server = self.manager.server(name)
+        return f"{name} (:{server.port})" if server and server.pid and server.port else name
+
+    def autostart_enabled(self) -> bool:
+        if self.autostart is None:
+            return False
+        try:
+            return self.autostart.is_enabled()
+        except OSError:
+            return False
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def open_project(self, name: str) -> None:
+        """A click on a project: start it if needed and open it in the browser."""
+        project = self._project_or_warn(name)
+        if project is None:
+            return
+        if self.config.settings.last_project != project.name:
+            self._remember(project.name)
+        self.manager.open(project)
+
+    def open_default(self) -> None:
+        """Double-click or a second start without a name: the last used project, else settings."""
+        last = self.config.settings.last_project
+        if last and self.find(last) is not None:
+            self.open_project(last)
+        else:
+            self.show_settings()
+
+    def start(self, name: str) -> None:
+        project = self._project_or_warn(name)
+        if project is not None:
+            self.manager.start(project)
+
+    def stop(self, name: str) -> None:
+        self.manager.stop(name)
+
+    def restart(self, name: str, *, upgrade_schema: bool = False) -> None:
+        project = self._project_or_warn(name)
+        if project is not None:
+            self.manager.restart(project, upgrade_schema=upgrade_schema)
+
+    def stop_all(self) -> None:
+        self.manager.stop_all(wait=False)
+
+    def copy_url(self, name: str) -> None:
+        url = self.manager.url(name)
+        if url:
+            QGuiApplication.clipboard().setText(url)
+        else:
+            self.notify.emit(name, f"{name} is not running, so it has no URL yet.", "info", name)
+
+    def copy_snippet(self, name: str) -> None:
+        from launcher.model.snippet import tracking_snippet
+
+        project = self._project_or_warn(name)
+        if project is None:
+            return
+        try:
+            QGuiApplication.clipboard().setText(tracking_snippet(project))
+        except StoreError as exc:
+            self.notify.emit(f"{name}: no snippet", str(exc), "error", name)
+
+    def show_log(self, name: str) -> None:
+        from launcher.ui.log_viewer import LogViewer
+
+        project = self.find(name)
+        path = (
+            self.manager.log_path(project)
+            if project is not None
+            else self.paths.server_log(Project(name, "/").slug)
+        )
+        key = f"log:{name}"
+        viewer = self._windows.get(key)
+        if not isinstance(viewer, LogViewer) or viewer.path != path:
+            viewer = LogViewer(path, title=f"{name}: server log")
+            self._windows[key] = viewer
+        _raise(viewer)
+
+    def edit_project(self, name: str) -> None:
+        from launcher.ui.project_editor import ProjectEditor
+
+        project = self._project_or_warn(name)
+        if project is None:
+            return
+        key = f"edit:{name}"
+        editor = self._windows.get(key)
+        if not isinstance(editor, ProjectEditor) or not editor.isVisible():
+            editor = ProjectEditor(self, project)
+            editor.saved.connect(self.save_project)
+            self._windows[key] = editor
+        _raise(editor)
+
+    def save_project(self, old_name: str, project: Project) -> None:
+        """Store an added (old_name '') or edited project; a running server follows a rename."""
+        if old_name:
+            self.update_config(lambda c: c.replace(old_name, project))
+            if old_name != project.name:
+                self.manager.rename(old_name, project)
+        else:
+            self.update_config(lambda c: c.add(project))
+
+    def remove_project(self, name: str) -> None:
+        def change(config: Config) -> None:
+            config.remove(name)
+
+        self.update_config(change)
+        self.manager.forget(name)
+
+    def show_settings(self) -> None:
+        from launcher.ui.settings import SettingsDialog
+
+        dialog = self._windows.get("settings")
+        if not isinstance(dialog, SettingsDialog):
+            dialog = SettingsDialog(self)
+            self._windows["settings"] = dialog
+        dialog.refresh()
+        _raise(dialog)
+
+    def set_autostart(self, enabled: bool) -> None:
+        if self.autostart is not None:
+            try:
+                self.autostart.set_enabled(enabled)
+            except OSError as exc:
+                self.notify.emit("Start at login", f"Could not change it: {exc}", "error", "")
+                return
+
+        def change(config: Config) -> None:
+            config.settings.start_at_login = enabled
+
+        self.update_config(change)
+
+    def about(self) -> None:
+        from launcher.ui.dialogs import show_about
+
+        show_about(self.paths)
+
+    def quit(self) -> None:
+        self.quitRequested.emit()
+
+    def notification_clicked(self) -> None:
+        """The user clicked the last notification: a failure's log is what they want to see."""
+        if self._last_failed:
+            self.show_log(self._last_failed)
+
+    # -- reactions to the core -----------------------------------------------------------------
+
+    @Slot(str)
+    def _on_state_changed(self, _name: str) -> None:
+        self.changed.emit()
+
+    @Slot(str, str)
+    def _on_ready(self, name: str, url: str) -> None:
+        self._upgrading.discard(name)
+        server = self.manager.server(name)
+        started = getattr(server, "started_at", None)
+        slow = started is not None and time.monotonic() - started >= SLOW_START_SECONDS
+        if slow or not self.config.settings.open_browser:
+            self.notify.emit(f"{name} is ready", url, "info", name)
+
+    @Slot(str, object)
+    def _on_failed(self, name: str, failure: Failure) -> None:
+        self._last_failed = name
+        if failure.cause is Cause.SCHEMA_OUTDATED and name not in self._upgrading:
+            from launcher.ui.dialogs import confirm_schema_upgrade
+
+            project = self.find(name)
+            if project is not None and confirm_schema_upgrade(name, failure):
+                self._upgrading.add(name)
+                self.manager.restart(project, open_browser=True, upgrade_schema=True)
+                return
+        self._upgrading.discard(name)
+        self.notify.emit(f"{name}: {failure.cause.title}", failure.message, "error", name)
+
+    @Slot(str)
+    def _on_idle_stopped(self, name: str) -> None:
+        minutes = self.config.settings.idle_stop_minutes
+        self.notify.emit(
+            f"{name} stopped", f"Nobody used it for {minutes} minutes; a click starts it again.",
+            "info", name,
+        )  # fmt: skip
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _project_or_warn(self, name: str) -> Project | None:
+        project = self.find(name) or self.reload().find(name)
+        if project is None:
+            known = ", ".join(p.name for p in self.config.projects) or "none"
+            self.notify.emit("Unknown project", f"No project named {name!r} ({known}).", "error", "")
+        return project
+
+    def _remember(self, name: str) -> None:
+        def change(config: Config) -> None:
+            config.settings.last_project = name
+
+        try:
+            self.update_config(change)
+        except Exception as exc:  # remembering is a nicety: never block the open
+            log.warning("could not remember the last project: %s", exc)
+
+
+def _raise(window: QWidget) -> None:
+    window.show()
+    window.raise_()
+    window.activateWindow()

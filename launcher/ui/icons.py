@@ -1,0 +1,62 @@
+"""Finding the launcher's icons wherever it runs: frozen, installed, or from a source checkout."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from functools import cache
+from pathlib import Path
+
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QIcon
+
+STATES = ("idle", "starting", "running", "failed")
+
+
+@cache
+def assets_dir() -> Path:
+    """The folder holding the icons.
+
+    Frozen (PyInstaller): ``sys._MEIPASS/assets``. Installed: the ``launcher.assets`` package
+    (found by spec, which works for editable installs too and imports nothing). Source checkout:
+    ``<repo>/assets``.
+    """
+    meipass = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and meipass:
+        return Path(meipass) / "assets"
+    try:
+        spec = importlib.util.find_spec("launcher.assets")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parents[2] / "assets"
+
+
+def asset(name: str) -> Path:
+    return assets_dir() / name
+
+
+@cache
+def _icon(stem: str) -> QIcon:
+    icon = QIcon()
+    base = asset(f"{stem}.png")
+    icon.addFile(str(base), QSize(32, 32))
+    double = asset(f"{stem}@2x.png")
+    if double.exists():
+        icon.addFile(str(double), QSize(64, 64))
+    return icon
+
+
+def state_icon(state: str) -> QIcon:
+    """The tray icon for an aggregate state: 'idle', 'starting', 'running' or 'failed'."""
+    return _icon(f"tray-{state if state in STATES else 'idle'}")
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    for name, size in (("launcher-64.png", 64), ("launcher.png", 256)):
+        path = asset(name)
+        if path.exists():
+            icon.addFile(str(path), QSize(size, size))
+    return icon

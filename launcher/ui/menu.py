@@ -1,0 +1,115 @@
+"""The launcher's menu, rebuilt from live state each time it opens (shared by tray and window).
+
+Each project is a submenu (Open, Stop, Restart, Copy URL, Copy tracking snippet, Show log, Edit)
+whose own entry is also clickable: one click on the project opens it, hovering shows the rest.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QMouseEvent
+from PySide6.QtWidgets import QMenu, QWidget
+
+from launcher.server.process import State
+from launcher.ui.controller import Controller
+from launcher.ui.icons import state_icon
+
+_STATE_ICON = {
+    State.STOPPED: "idle",
+    State.STARTING: "starting",
+    State.RUNNING: "running",
+    State.FAILED: "failed",
+}
+
+
+class ClickableSubmenus(QMenu):
+    """A QMenu whose submenu entries can be clicked too (Qt ignores a click on them).
+
+    The click triggers the submenu's own action, which the tray connects to "open project", and
+    closes the whole menu as a normal action would.
+    """
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        action = self.actionAt(event.position().toPoint())
+        if (
+            event.button() == Qt.MouseButton.LeftButton
+            and action is not None
+            and action.menu() is not None
+            and action.isEnabled()
+        ):
+            self._close_all()
+            action.trigger()
+            return
+        super().mouseReleaseEvent(event)
+
+    def _close_all(self) -> None:
+        menu: QWidget | None = self
+        while isinstance(menu, QMenu):
+            menu.hide()
+            parent = menu.parentWidget()
+            menu = parent if isinstance(parent, QMenu) else None
+
+
+def populate(menu: QMenu, controller: Controller) -> None:
+    """Fill ``menu`` from the config and the servers as they are right now."""
+    for old in menu.findChildren(QMenu, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        old.deleteLater()  # clear() keeps submenus alive as children: drop last time's
+    menu.clear()
+    config = controller.reload()
+    if not config.projects:
+        empty = menu.addAction("No projects yet: add one in Settings…")
+        empty.triggered.connect(controller.show_settings)
+    for project in config.projects:
+        _add_project(menu, controller, project.name)
+    menu.addSeparator()
+    stop_all = menu.addAction("Stop all")
+    stop_all.setEnabled(bool(controller.manager.active()))
+    stop_all.triggered.connect(controller.stop_all)
+    menu.addAction("Settings…").triggered.connect(controller.show_settings)
+    login = menu.addAction("Start at login")
+    login.setCheckable(True)
+    login.setChecked(controller.autostart_enabled())
+    login.setEnabled(controller.autostart is not None)
+    login.toggled.connect(controller.set_autostart)
+    menu.addAction("About MLflow Launcher").triggered.connect(controller.about)
+    menu.addSeparator()
+    menu.addAction("Quit").triggered.connect(controller.quit)
+
+
+def _add_project(menu: QMenu, controller: Controller, name: str) -> None:
+    state = controller.state(name)
+    sub = ClickableSubmenus(f"{name}  —  {controller.status_text(name)}", menu)
+    sub.setIcon(state_icon(_STATE_ICON[state]))
+    sub.setToolTipsVisible(True)
+    entry = sub.menuAction()
+    entry.setObjectName(f"project:{name}")
+    entry.triggered.connect(lambda _=False, n=name: controller.open_project(n))
+    running = state is State.RUNNING
+    active = state in (State.STARTING, State.RUNNING)
+
+    def add(text: str, slot: object, enabled: bool = True) -> QAction:
+        action = sub.addAction(text)
+        action.setObjectName(f"{text.rstrip('…').lower().replace(' ', '-')}:{name}")
+        action.setEnabled(enabled)
+        action.triggered.connect(slot)
+        return action
+
+    opener = add("Open in browser", lambda: controller.open_project(name))
+    font = opener.font()
+    font.setBold(True)
+    opener.setFont(font)
+    add("Stop", lambda: controller.stop(name), active)
+    add("Restart", lambda: controller.restart(name), True)
+    sub.addSeparator()
+    add("Copy URL", lambda: controller.copy_url(name), running)
+    add("Copy tracking snippet", lambda: controller.copy_snippet(name))
+    add("Show log", lambda: controller.show_log(name))
+    add("Edit…", lambda: controller.edit_project(name))
+    failure = controller.manager.failure(name)
+    if failure is not None:
+        sub.addSeparator()
+        why = sub.addAction(f"Why: {failure.cause.title}")
+        why.setToolTip(failure.message)
+        why.setObjectName(f"why:{name}")
+        why.triggered.connect(lambda: controller.show_log(name))
+    menu.addMenu(sub)

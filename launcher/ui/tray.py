@@ -1,0 +1,69 @@
+"""The tray icon: shows the aggregate state and forwards clicks; nothing more.
+
+Icon per state (failed > starting > running > idle), a tooltip listing what runs, the menu
+rebuilt on every open, notifications for slow starts and failures (a click on a failure shows
+its log), and a double-click that opens the last used project.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from launcher.ui.controller import Controller
+from launcher.ui.icons import state_icon
+from launcher.ui.menu import ClickableSubmenus, populate
+
+_LEVELS = {
+    "info": QSystemTrayIcon.MessageIcon.Information,
+    "warning": QSystemTrayIcon.MessageIcon.Warning,
+    "error": QSystemTrayIcon.MessageIcon.Critical,
+}
+MESSAGE_MS = 8000
+
+
+class TrayIcon(QObject):
+    def __init__(self, controller: Controller, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.icon = QSystemTrayIcon(self)
+        self.menu: QMenu = ClickableSubmenus()
+        self.menu.aboutToShow.connect(self.rebuild_menu)
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._on_activated)
+        self.icon.messageClicked.connect(controller.notification_clicked)
+        controller.changed.connect(self.refresh)
+        controller.notify.connect(self.show_message)
+        self.aggregate = ""
+        self.refresh()
+        # Filled once now too, so a menu exported over D-Bus (which may skip aboutToShow)
+        # is never empty.
+        self.rebuild_menu()
+
+    def show(self) -> None:
+        self.icon.show()
+
+    def hide(self) -> None:
+        self.icon.hide()
+
+    @Slot()
+    def rebuild_menu(self) -> None:
+        populate(self.menu, self.controller)
+
+    @Slot()
+    def refresh(self) -> None:
+        aggregate = self.controller.manager.aggregate()
+        if aggregate != self.aggregate:
+            self.aggregate = aggregate
+            self.icon.setIcon(state_icon(aggregate))
+        self.icon.setToolTip(self.controller.tooltip())
+
+    @Slot(str, str, str, str)
+    def show_message(self, title: str, text: str, level: str, _project: str) -> None:
+        icon = _LEVELS.get(level, QSystemTrayIcon.MessageIcon.Information)
+        self.icon.showMessage(title, text, icon, MESSAGE_MS)
+
+    @Slot(QSystemTrayIcon.ActivationReason)
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.DoubleClick:
+            self.controller.open_default()

@@ -1,0 +1,80 @@
+"""Shared fixtures. Every test runs with MLFLOW_LAUNCHER_HOME in a temp folder: no test can
+touch the real user config."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from launcher.model.paths import AppPaths, app_paths
+
+EXPERIMENTS = [
+    "dra_train_001_baseline",
+    "dra_train_002_bigger_lr",
+    "dra_eval_001_holdout",
+    "other_train_001_x",
+    "scratch notes",
+]
+
+
+@pytest.fixture(autouse=True)
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "launcher-home"
+    monkeypatch.setenv("MLFLOW_LAUNCHER_HOME", str(home))
+    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_PORT", "MLFLOW_BACKEND_STORE_URI"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture
+def paths(app_home: Path) -> AppPaths:
+    return app_paths()
+
+
+def _make_store(kind: str, dest: Path, names: list[str]) -> None:
+    script = Path(__file__).with_name("stores.py")
+    subprocess.run(
+        [sys.executable, str(script), kind, str(dest), *names],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+
+
+@pytest.fixture(scope="session")
+def store_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("store-templates")
+    folder = root / "mlruns"
+    sqlite = root / "mlflow.db"
+    _make_store("folder", folder, EXPERIMENTS)
+    _make_store("sqlite", sqlite, EXPERIMENTS)
+    return {"folder": folder, "sqlite": sqlite}
+
+
+@pytest.fixture
+def folder_store(store_templates: dict[str, Path], tmp_path: Path) -> Path:
+    dest = tmp_path / "share" / "mlruns"
+    shutil.copytree(store_templates["folder"], dest)
+    return dest
+
+
+@pytest.fixture
+def sqlite_store(store_templates: dict[str, Path], tmp_path: Path) -> Path:
+    dest = tmp_path / "share" / "mlflow.db"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(store_templates["sqlite"], dest)
+    return dest
+
+
+@pytest.fixture
+def servers() -> Iterator[list]:
+    """Servers a test started; all stopped at the end even when the test fails."""
+    started: list = []
+    yield started
+    for server in started:
+        server.stop()

@@ -1,0 +1,52 @@
+"""Lint, types and the layer rule run with the tests, so CI and a developer see the same thing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parents[1]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "ruff", "check", "launcher", "tests", "bench", "build"],
+        [sys.executable, "-m", "ruff", "format", "--check", "launcher", "tests", "bench", "build"],
+        [sys.executable, "-m", "mypy"],
+        ["lint-imports"],
+    ],
+    ids=["ruff-check", "ruff-format", "mypy", "import-layers"],
+)
+def test_code_quality(command: list[str]) -> None:
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line.strip() for line in readme.splitlines() if line.startswith("pip install")]
+    assert len(commands) >= 2, "the README must open with the install-and-run and test commands"
+    assert commands[1].replace("pip install", "python -m pip install -q", 1) in ci
+
+
+def test_server_layer_uses_qtcore_at_most() -> None:
+    """import-linter cannot forbid PySide6 submodules, so this reads the imports itself."""
+    import ast
+
+    offenders = []
+    for path in (REPO / "launcher" / "server").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                if name.startswith("PySide6.") and not name.startswith("PySide6.QtCore"):
+                    offenders.append(f"{path.name}: {name}")
+    assert offenders == []
