@@ -6,7 +6,7 @@
 #                                   win_amd64 wheels, installed into that Python. Idempotent.
 #   build/windows.sh build [SPEC]   stage 1, then install this repo (--no-deps) into the Windows Python
 #                                   and run PyInstaller on SPEC (default: launcher.spec at the repo root)
-#                                   into build/dist (work files in build/work).
+#                                   into build/dist/windows (work files in build/work/windows).
 #   build/windows.sh scratch        stage 1, then build and smoke-test a 20-line PySide6 tray script
 #                                   (under $WINE_CACHE/scratch) with assets/launcher.ico.
 #   build/windows.sh smoke EXE [MARKER] [SECONDS]
@@ -57,11 +57,12 @@ die() { log "ERROR: $*"; exit 1; }
 winpath() { # absolute Unix path -> Z:\... (Wine maps Z: to /)
     local p; p="$(readlink -f "$1")"; printf 'Z:%s' "${p//\//\\}"
 }
-# step NAME KEY CMD...: run CMD unless stamps/NAME holds KEY; log output and time.
+# step NAME KEY SENTINEL CMD...: run CMD unless stamps/NAME holds KEY and SENTINEL (a path the step
+# makes) exists; log output and time.
 step() {
-    local name="$1" key="$2"; shift 2
+    local name="$1" key="$2" sentinel="$3"; shift 3
     local stamp="$STAMPS/$name"
-    if [[ -f "$stamp" && "$(cat "$stamp")" == "$key" ]]; then
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$key" && -e "$sentinel" ]]; then
         log "$name: up to date"; return 0
     fi
     log "$name: running (log: $LOGS/$name.log)"
@@ -87,8 +88,13 @@ do_apt() {
     done
     if ((${#missing[@]})); then
         [[ $(id -u) == 0 ]] || die "need root to apt-get install ${missing[*]}"
-        apt-get update
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+        log "apt: installing ${missing[*]} (log: $LOGS/apt.log)"
+        local t0=$SECONDS
+        {
+            apt-get update
+            DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+        } >"$LOGS/apt.log" 2>&1 || { tail -n 30 "$LOGS/apt.log" >&2; die "apt-get failed"; }
+        printf '%s\t%s s\t%s\n' apt "$((SECONDS - t0))" "$(date -Is)" >>"$LOGS/timings.txt"
     fi
     command -v wine >/dev/null || die "wine not on PATH after install"
 }
@@ -161,12 +167,16 @@ print('OK mlflow', mlflow.__version__, 'numpy', numpy.__version__, 'pyside6', Py
 stage1() {
     local t0=$SECONDS
     [[ -f "$SHARED_DIR/tools/wine/icuuc.c" ]] || die "no $SHARED_DIR/tools/wine (set SHARED_DIR)"
-    step apt "$(hash_of "${APT_PACKAGES[@]}")" do_apt
-    step dlls "$(cat "$SHARED_DIR"/tools/wine/* | sha256sum | cut -c1-16)" do_dlls
-    step prefix "$(cat "$DLLS"/*.dll | sha256sum | cut -c1-16)" do_prefix
-    step winpython "$WINPY_SHA256" do_winpython
-    step wheels "$(hash_of "${WIN_REQUIREMENTS[@]}")" do_wheels
-    step install "$(hash_of "${WIN_REQUIREMENTS[@]}" "$WINPY_SHA256")" do_install
+    do_apt  # always checked: dpkg-query is quick, and the packages go with the machine
+    step dlls "$(cat "$SHARED_DIR"/tools/wine/* | sha256sum | cut -c1-16)" \
+        "$DLLS/bcryptprimitives.dll" do_dlls
+    step prefix "$(cat "$DLLS"/*.dll | sha256sum | cut -c1-16)" \
+        "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" do_prefix
+    step winpython "$WINPY_SHA256" "$WINPY/python.exe" do_winpython
+    step wheels "$(hash_of "${WIN_REQUIREMENTS[@]}")" "$WHEELS" do_wheels
+    # keyed on the winpython stamp's mtime too: a re-unpacked Python needs a re-install
+    step install "$(hash_of "${WIN_REQUIREMENTS[@]}" "$(stat -c %Y "$STAMPS/winpython")")" \
+        "$WINPY/Lib/site-packages/mlflow/__init__.py" do_install
     log "stage 1 ready in $((SECONDS - t0)) s: python $WINPY/python.exe, prefix $WINEPREFIX"
 }
 
@@ -184,14 +194,31 @@ do_build() {
     local spec="${1:-$REPO/launcher.spec}"
     [[ -f "$spec" ]] || die "no spec file $spec"
     local t0=$SECONDS
+    # Install from a copy of the sources (tracked and untracked-not-ignored files), so setuptools'
+    # build/lib, bdist.* and *.egg-info never land in the repo (its build/ holds these scripts).
+    local stage="$WINE_CACHE/src"
+    rm -rf "$stage"; mkdir -p "$stage"
+    if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
+        (cd "$REPO" && git ls-files -co --exclude-standard -z \
+            | grep -zvE '^(build|tests|bench|\.ci)/' \
+            | while IFS= read -r -d '' f; do if [[ -e "$f" ]]; then printf '%s\0' "$f"; fi; done \
+            | tar --null -T - -cf -) | tar -xf - -C "$stage"
+    else
+        cp -r "$REPO/pyproject.toml" "$REPO/launcher" "$stage/"
+        for f in README.md LICENSE assets; do
+            if [[ -e "$REPO/$f" ]]; then cp -r "$REPO/$f" "$stage/"; fi
+        done
+    fi
     winpy -m pip install --isolated --disable-pip-version-check --no-index --no-deps \
-        --no-build-isolation --force-reinstall "$(winpath "$REPO")" | tee "$LOGS/pip-install-repo.log"
+        --no-build-isolation --force-reinstall "$(winpath "$stage")" | tee "$LOGS/pip-install-repo.log"
     grep -q 'Successfully installed' "$LOGS/pip-install-repo.log" || die "pip install of the repo failed"
-    mkdir -p "$REPO/build/work" "$REPO/build/dist"
-    pyinstaller_run "$(dirname "$spec")" --workpath "$(winpath "$REPO/build/work")" \
-        --distpath "$(winpath "$REPO/build/dist")" "$(winpath "$spec")" 2>&1 | tee "$LOGS/pyinstaller.log"
+    # Apart from build/linux.sh's output, which uses build/dist and build/work directly.
+    mkdir -p "$REPO/build/work/windows" "$REPO/build/dist/windows"
+    pyinstaller_run "$(dirname "$spec")" --workpath "$(winpath "$REPO/build/work/windows")" \
+        --distpath "$(winpath "$REPO/build/dist/windows")" "$(winpath "$spec")" 2>&1 \
+        | tee "$LOGS/pyinstaller.log"
     printf 'build\t%s s\t%s\n' "$((SECONDS - t0))" "$(date -Is)" >>"$LOGS/timings.txt"
-    log "built in $((SECONDS - t0)) s:"; ls -la "$REPO/build/dist" >&2
+    log "built in $((SECONDS - t0)) s:"; ls -la "$REPO/build/dist/windows" >&2
 }
 
 # smoke EXE [MARKER] [SECONDS]: run under Xvfb (no window manager); pass when MARKER appears or,
@@ -202,7 +229,6 @@ do_smoke() {
     local disp=":$((90 + RANDOM % 9))"
     Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >"$LOGS/xvfb.log" 2>&1 &
     local xvfb=$!
-    trap 'kill $xvfb 2>/dev/null || true' RETURN
     sleep 1
     # Output through a pipe: a Windows CPython with a regular file as stdout fails to start.
     (DISPLAY="$disp" nice -n "$NICE" wine "$exe" </dev/null 2>&1 | cat >"$LOGS/smoke-app.log") &
@@ -219,6 +245,8 @@ do_smoke() {
     DISPLAY="$disp" xwininfo -root -tree >"$LOGS/smoke-windows.txt" 2>&1 || true
     DISPLAY="$disp" wineserver -k || true
     wait "$app" 2>/dev/null || true
+    kill "$xvfb" 2>/dev/null || true
+    wait "$xvfb" 2>/dev/null || true
     if ((ok)); then log "smoke OK after $((SECONDS - t0)) s (screenshot $LOGS/smoke.png)"
     else log "smoke FAILED: no ${marker:-tray window} in ${secs} s"; cat "$LOGS/smoke-app.log" >&2; return 1; fi
 }

@@ -12,16 +12,22 @@ import os
 import shlex
 import signal
 import sys
+import threading
 import webbrowser
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import FrameType
 
 from launcher import __version__
+from launcher.model import catalog
+from launcher.model.catalog import CatalogInvalid, Catalogs, CatalogStatus, CatalogUnreadable
 from launcher.model.config import Config, ConfigStore
+from launcher.model.naming import NamingError
 from launcher.model.paths import AppPaths, app_paths
 from launcher.model.project import Project, ProjectError, validate
 from launcher.model.stores import StoreError, parse_store, redact
-from launcher.server import doctor
+from launcher.server import discovery, doctor, experiments
+from launcher.server.experiments import StoreNotReadable
 from launcher.server.failures import ServerFailed
 from launcher.server.process import READY_TIMEOUT, MlflowServer
 
@@ -78,6 +84,45 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check a project's store without serving it")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser(
+        "name",
+        help="print the next experiment name by the convention PREFIX_STAGE_NUMBER_DESCRIPTION",
+    )
+    p.add_argument("name", metavar="NAME", help="the project")
+    p.add_argument("--stage", required=True, help="pipeline stage, one word (e.g. train)")
+    p.add_argument("--description", required=True, help="what the experiment is about")
+    p.add_argument("--prefix", help="experiment prefix to use instead of the project's")
+
+    p = sub.add_parser("discover", help="find MLflow stores under a folder or share")
+    p.add_argument("root", metavar="ROOT", help="folder or share to search")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--depth",
+        type=int,
+        default=discovery.DEFAULT_DEPTH,
+        help=f"how many folder levels below ROOT to search (default {discovery.DEFAULT_DEPTH})",
+    )
+    p.add_argument("--add", action="store_true", help="add every new store found as a project")
+
+    p = sub.add_parser("export", help="write projects to a file to share (no machine settings)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("names", metavar="NAME", nargs="*", help="projects to export (default: all)")
+
+    p = sub.add_parser("import", help="add projects from an exported file or catalog")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("names", metavar="NAME", nargs="*", help="projects to import (default: all)")
+
+    p = sub.add_parser("catalog", help="team catalogs: shared project files to follow")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("add", help="subscribe to a catalog file")
+    a.add_argument("path", metavar="PATH")
+    a = actions.add_parser("remove", help="unsubscribe (the file is not touched)")
+    a.add_argument("path", metavar="PATH")
+    a = actions.add_parser("list", help="subscribed catalogs and their last known state")
+    a.add_argument("--json", action="store_true", help="machine-readable output")
+    a = actions.add_parser("refresh", help="read the catalogs again")
+    a.add_argument("path", metavar="PATH", nargs="?", help="only this catalog")
     return parser
 
 
@@ -88,13 +133,13 @@ def run_cli(argv: Sequence[str], paths: AppPaths | None = None) -> int:
     handler: Callable[[argparse.Namespace, ConfigStore], int] = _COMMANDS[args.command]
     try:
         return handler(args, store)
-    except (UsageError, ProjectError, StoreError) as exc:
+    except (UsageError, ProjectError, StoreError, NamingError, CatalogInvalid) as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE
     except ServerFailed as exc:
         _err(f"error: {exc.failure}")
         return EXIT_FAIL
-    except OSError as exc:
+    except (OSError, CatalogUnreadable, StoreNotReadable) as exc:
         _err(f"error: {exc}")
         return EXIT_FAIL
 
@@ -110,16 +155,59 @@ def _load(store: ConfigStore) -> Config:
     return loaded.config
 
 
+def _find_project(config: Config, paths: AppPaths, name: str) -> Project:
+    """A local project, else a team project (cached catalogs first, then read afresh)."""
+    local = config.find(name)
+    if local is not None or not config.catalogs:
+        return config.get(name)
+    catalogs = Catalogs(paths)
+    for read in (catalogs.cached, catalogs.refresh):
+        team = catalog.merge(config.projects, read(config.catalogs)).find(name)
+        if team is not None:
+            return team.project
+    return config.get(name)
+
+
+def _refuse_team_edit(config: Config, paths: AppPaths, name: str) -> None:
+    """Local edits never write back to a catalog: say so instead of 'no project named'."""
+    if config.find(name) is not None or not config.catalogs:
+        return
+    team = catalog.merge(config.projects, Catalogs(paths).cached(config.catalogs)).find(name)
+    if team is not None:
+        raise UsageError(
+            f"{team.project.name!r} is a team project from {team.catalog} (read-only); "
+            f"make a local copy to change it: mlflow-launcher import {team.catalog!r} "
+            f"{team.project.name!r}"
+        )
+
+
+def _note_stale(statuses: Sequence[CatalogStatus]) -> None:
+    for status in statuses:
+        if status.stale:
+            _err(f"note: team catalog {status.describe()}")
+
+
 def _cmd_list(args: argparse.Namespace, store: ConfigStore) -> int:
     config = _load(store)
+    statuses = Catalogs(store.paths).refresh(config.catalogs)
+    _note_stale(statuses)
     rows = []
-    for project in config.projects:
+    for listed in catalog.merge(config.projects, statuses).projects:
+        project = listed.project
         try:
             parsed = project.parsed_store()
             kind, uri = parsed.kind.value, redact(parsed.uri)
         except StoreError as exc:
             kind, uri = "invalid", str(exc)
-        rows.append({**project.to_dict(), "store": redact(project.store), "kind": kind, "uri": uri})
+        rows.append(
+            {
+                **project.to_dict(),
+                "store": redact(project.store),
+                "kind": kind,
+                "uri": uri,
+                "catalog": listed.catalog,
+            }
+        )
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -129,7 +217,8 @@ def _cmd_list(args: argparse.Namespace, store: ConfigStore) -> int:
     width = max(len(r["name"]) for r in rows)
     for row in rows:
         prefix = f"  prefix={row['prefix']}" if row["prefix"] else ""
-        print(f"{row['name']:<{width}}  {row['kind']:<7} {row['store']}{prefix}")
+        team = "  [team]" if row["catalog"] else ""
+        print(f"{row['name']:<{width}}  {row['kind']:<7} {row['store']}{prefix}{team}")
     return EXIT_OK
 
 
@@ -166,6 +255,8 @@ def _cmd_add(args: argparse.Namespace, store: ConfigStore) -> int:
 
 
 def _cmd_edit(args: argparse.Namespace, store: ConfigStore) -> int:
+    _refuse_team_edit(_load(store), store.paths, args.name)
+
     def change(config: Config) -> None:
         current = config.get(args.name)
         project = Project(**current.to_dict())
@@ -183,6 +274,7 @@ def _cmd_edit(args: argparse.Namespace, store: ConfigStore) -> int:
 
 
 def _cmd_remove(args: argparse.Namespace, store: ConfigStore) -> int:
+    _refuse_team_edit(_load(store), store.paths, args.name)
     removed: list[Project] = []
     store.update(lambda config: removed.append(config.remove(args.name)))
     print(f"Removed {removed[0].name!r} (its store was not touched).")
@@ -190,14 +282,14 @@ def _cmd_remove(args: argparse.Namespace, store: ConfigStore) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace, store: ConfigStore) -> int:
-    project = _load(store).get(args.name)
+    project = _find_project(_load(store), store.paths, args.name)
     report = doctor.diagnose(project, store.paths)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.format())
     return EXIT_OK if report.ok else EXIT_FAIL
 
 
 def _cmd_serve(args: argparse.Namespace, store: ConfigStore) -> int:
-    project = _load(store).get(args.name)
+    project = _find_project(_load(store), store.paths, args.name)
     server = MlflowServer(
         project, store.paths, upgrade_schema=args.upgrade_schema, ready_timeout=args.timeout
     )
@@ -213,7 +305,8 @@ def _cmd_serve(args: argparse.Namespace, store: ConfigStore) -> int:
         print(url, flush=True)
         _remember(store, project.name)
         if not args.no_browser:
-            webbrowser.open(url)
+            # The project's own experiments when it has a prefix; the root otherwise.
+            webbrowser.open(experiments.open_url_for(project, url))
         if server.lean is None:  # a remote server: nothing of ours to keep running
             return EXIT_OK
         _err(f"Serving {project.name!r}; log: {server.log_path}. Ctrl-C stops it.")
@@ -239,6 +332,219 @@ def _remember(store: ConfigStore, name: str) -> None:
         store.update(change)
 
 
+def _cmd_name(args: argparse.Namespace, store: ConfigStore) -> int:
+    project = _find_project(_load(store), store.paths, args.name)
+    name = experiments.propose_name(
+        project, args.stage, args.description, store.paths, prefix=args.prefix
+    )
+    print(name)
+    return EXIT_OK
+
+
+def _cmd_discover(args: argparse.Namespace, store: ConfigStore) -> int:
+    root = _absolute_path(args.root)
+    if args.depth < 0:
+        raise UsageError("--depth must be 0 or more.")
+    if not os.path.isdir(root):
+        raise UsageError(f"{root} is not a folder (or cannot be reached).")
+    config = _load(store)
+    merged = catalog.merge(config.projects, Catalogs(store.paths).cached(config.catalogs))
+    show_progress = sys.stderr.isatty() and not args.json
+
+    def progress(p: discovery.Progress) -> None:
+        if show_progress:
+            print(f"\r{p.scanned} folders searched, {p.found} found", end="", file=sys.stderr)
+
+    try:
+        result = discovery.discover(
+            root,
+            args.depth,
+            threading.Event(),
+            progress,
+            existing=[x.project for x in merged.projects],
+        )
+    except KeyboardInterrupt:
+        _err("\nerror: cancelled")
+        return EXIT_FAIL
+    if show_progress:
+        _err("")
+    added: list[str] = []
+    if args.add:
+        new = [f for f in result.found if f.known_as is None]
+
+        def change(c: Config) -> None:
+            added.clear()
+            for found in new:
+                if c.find(found.name) is None:
+                    c.add(found.to_project())
+                    added.append(found.name)
+
+        if new:
+            store.update(change)
+    if args.json:
+        print(json.dumps({**result.to_dict(), "added": added}, indent=2, ensure_ascii=False))
+    else:
+        _print_found(result, added)
+    return EXIT_OK
+
+
+def _print_found(result: discovery.Discovery, added: list[str]) -> None:
+    if not result.found:
+        print(f"No MLflow stores under {result.root}.")
+    width = max((len(f.name) for f in result.found), default=0)
+    for f in result.found:
+        count = "?" if f.experiments is None else str(f.experiments)
+        state = (
+            f"  (already project {f.known_as!r})"
+            if f.known_as
+            else ("  (added)" if f.name in added else "")
+        )
+        print(f"{f.name:<{width}}  {f.kind.value:<6} {count:>4} exp  {f.path}{state}")
+    notes = [f"{result.scanned} folders searched"]
+    if result.unreadable:
+        notes.append(f"{result.unreadable} unreadable skipped")
+    if result.depth_limited:
+        notes.append("deeper folders not searched (--depth)")
+    _err("; ".join(notes) + ".")
+    if result.found and not added and any(f.known_as is None for f in result.found):
+        _err("Add them with --add, or one by one with: mlflow-launcher add NAME STORE")
+
+
+def _absolute_path(text: str) -> str:
+    text = text.strip()
+    if text.startswith(("\\\\", "//")):
+        return text  # a share: already absolute, and abspath would mangle it off Windows
+    return os.path.abspath(os.path.expanduser(text))
+
+
+def _cmd_export(args: argparse.Namespace, store: ConfigStore) -> int:
+    config = _load(store)
+    target = Path(_absolute_path(args.file))
+    if target == store.paths.config_file.absolute():
+        raise UsageError("That is the launcher's own config file; export to another file.")
+    if args.names:
+        projects = [_find_project(config, store.paths, n) for n in args.names]
+    else:
+        projects = [p for p in config.projects if not _own_store(p, store.paths)]
+        left = [p.name for p in config.projects if p not in projects]
+        if left:
+            _err(f"note: not exported (stores in this launcher's data folder): {', '.join(left)}")
+    if not projects:
+        raise UsageError("No projects to export.")
+    written = catalog.write_export(target, projects)
+    print(
+        f"Exported {len(written)} project(s) to {target}: "
+        + ", ".join(p.name for p in written)
+        + " (Python environment, host, port and artifacts are left out: they are per machine)."
+    )
+    return EXIT_OK
+
+
+def _own_store(project: Project, paths: AppPaths) -> bool:
+    """A store in the launcher's data dir (like Local's) means nothing on another machine."""
+    try:
+        path = project.parsed_store().path
+    except StoreError:
+        return False
+    return path is not None and paths.owns(Path(path))
+
+
+def _cmd_import(args: argparse.Namespace, store: ConfigStore) -> int:
+    source = _absolute_path(args.file)
+    if not os.path.isfile(source):
+        raise UsageError(f"{source} is not a file.")
+    projects = catalog.read_file(source)
+    _load(store)  # report a moved-aside config before changing it
+    results: list[catalog.ImportResult] = []
+
+    def change(c: Config) -> None:
+        results.clear()
+        results.append(catalog.import_projects(c, projects, args.names))
+
+    store.update(change)
+    result = results[0]
+    if result.skipped:
+        _err(f"note: kept the existing project(s) {', '.join(result.skipped)} as they are")
+    names = ", ".join(p.name for p in result.added) or "none"
+    print(f"Imported {len(result.added)} project(s) from {source}: {names}.")
+    return EXIT_OK
+
+
+def _cmd_catalog(args: argparse.Namespace, store: ConfigStore) -> int:
+    config = _load(store)
+    catalogs = Catalogs(store.paths)
+    if args.action == "list":
+        statuses = catalogs.cached(config.catalogs)
+        if args.json:
+            rows = [
+                {
+                    "path": s.source,
+                    "projects": [p.name for p in s.projects],
+                    "fetched_at": s.fetched_at,
+                    "error": s.error,
+                }
+                for s in statuses
+            ]
+            print(json.dumps(rows, indent=2, ensure_ascii=False))
+        elif not statuses:
+            print("No team catalogs. Subscribe to one: mlflow-launcher catalog add PATH")
+        for status in [] if args.json else statuses:
+            print(status.describe())
+        return EXIT_OK
+    if args.action == "refresh":
+        sources = config.catalogs
+        if args.path:
+            sources = [_subscribed(config, args.path)]
+        statuses = catalogs.refresh(sources)
+        for status in statuses:
+            print(status.describe())
+        failed = [s for s in statuses if s.stale]
+        if failed:
+            _err(f"error: {len(failed)} catalog(s) could not be read; last known copies kept")
+            return EXIT_FAIL
+        return EXIT_OK
+    if args.action == "remove":
+        source = _subscribed(config, args.path)
+        store.update(lambda c: c.catalogs.remove(source) if source in c.catalogs else None)
+        catalogs.forget(source)
+        print(f"Unsubscribed from {source} (the file was not touched).")
+        return EXIT_OK
+    source = _absolute_path(args.path)
+    if any(_same_path(source, c) for c in config.catalogs):
+        print(f"Already subscribed to {source}.")
+        return EXIT_OK
+    if not os.path.isfile(source):
+        raise UsageError(f"{source} is not a file.")
+    catalog.read_file(source)  # a typo or a broken file is refused before it is saved
+
+    def change(c: Config) -> None:
+        if source not in c.catalogs:
+            c.catalogs.append(source)
+
+    config = store.update(change)
+    status = catalogs.refresh_one(source)
+    merged = catalog.merge(config.projects, catalogs.cached(config.catalogs))
+    names = ", ".join(p.name for p in status.projects) or "none"
+    print(f"Subscribed to {source}: {len(status.projects)} team project(s): {names}.")
+    hidden = [x.project.name for x in merged.shadowed if x.catalog == source]
+    if hidden:
+        _err(f"note: a local project of the same name wins over: {', '.join(hidden)}")
+    return EXIT_OK
+
+
+def _same_path(a: str, b: str) -> bool:
+    return os.path.normcase(os.path.normpath(a)) == os.path.normcase(os.path.normpath(b))
+
+
+def _subscribed(config: Config, text: str) -> str:
+    for candidate in (text, _absolute_path(text)):
+        for source in config.catalogs:
+            if _same_path(candidate, source):
+                return source
+    known = ", ".join(config.catalogs) or "none"
+    raise UsageError(f"Not subscribed to {text} (catalogs: {known}).")
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, ConfigStore], int]] = {
     "list": _cmd_list,
     "add": _cmd_add,
@@ -246,4 +552,9 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, ConfigStore], int]] = {
     "remove": _cmd_remove,
     "serve": _cmd_serve,
     "doctor": _cmd_doctor,
+    "name": _cmd_name,
+    "discover": _cmd_discover,
+    "export": _cmd_export,
+    "import": _cmd_import,
+    "catalog": _cmd_catalog,
 }

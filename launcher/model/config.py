@@ -25,6 +25,7 @@ from launcher.model.project import Project, ProjectError
 
 SCHEMA_VERSION = 1
 DEFAULT_PROJECT = "Local"
+_KNOWN_KEYS = frozenset({"schema", "settings", "catalogs", "projects"})
 
 
 @dataclass
@@ -56,6 +57,10 @@ class Config:
     projects: list[Project] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)
     catalogs: list[str] = field(default_factory=list)
+    """Paths of team catalog files this launcher subscribes to (see launcher.model.catalog)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Top-level keys this launcher does not know (a newer one wrote them, schema still 1):
+    kept and written back as they were, so an older launcher editing the file loses nothing."""
 
     def find(self, name: str) -> Project | None:
         folded = name.casefold()
@@ -88,12 +93,13 @@ class Config:
         return project
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        known = {
             "schema": SCHEMA_VERSION,
             "settings": asdict(self.settings),
             "catalogs": list(self.catalogs),
             "projects": [p.to_dict() for p in self.projects],
         }
+        return {**known, **{k: v for k, v in self.extra.items() if k not in known}}
 
 
 class ConfigError(Exception):
@@ -125,7 +131,10 @@ def config_from_dict(data: Any) -> Config:
     raw_projects = data.get("projects", [])
     if not isinstance(raw_projects, list):
         raise ConfigError("its 'projects' is not a list")
-    config = Config(settings=Settings.from_dict(data.get("settings")))
+    config = Config(
+        settings=Settings.from_dict(data.get("settings")),
+        extra={k: v for k, v in data.items() if k not in _KNOWN_KEYS},
+    )
     catalogs = data.get("catalogs", [])
     config.catalogs = (
         [c for c in catalogs if isinstance(c, str)] if isinstance(catalogs, list) else []

@@ -81,6 +81,10 @@ def probe() -> dict[str, Any]:
             has_init = "def initialize_backend_stores(" in fh.read()
     except OSError:
         has_init = False
+    if getattr(sys, "frozen", False):
+        # Frozen, the sources live in the archive, not on disk; the bundle ships the lean server.
+        info["lean"] = True
+        return info
     info["lean"] = (
         has_init and os.path.exists(fastapi_app) and importlib.util.find_spec("uvicorn") is not None
     )

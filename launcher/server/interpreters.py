@@ -48,15 +48,16 @@ def discover(
     home: Path | None = None,
     with_mlflow_only: bool = True,
 ) -> list[Interpreter]:
-    """Every interpreter found, the launcher's own first; slow (runs each one): not on the GUI thread.
+    """Every interpreter found, the launcher's own first. Slow (runs each one): use a thread.
 
     ``environ`` and ``home`` default to the real ones; the tests pass their own.
     """
     env = os.environ if environ is None else environ
-    home_dir = Path(env.get("HOME") or env.get("USERPROFILE") or Path.home()) if home is None else home
+    if home is None:
+        home = Path(env.get("HOME") or env.get("USERPROFILE") or Path.home())
     own = _probe("", "launcher")
     found: list[Interpreter] = [own] if own is not None else []
-    candidates = list(_unique(candidates_for(env, home_dir)))
+    candidates = list(_unique(candidates_for(env, home)))
     with ThreadPoolExecutor(max_workers=PROBE_WORKERS) as pool:
         results = pool.map(lambda c: _probe(*c), candidates)
         found.extend(r for r in results if r is not None)
@@ -67,10 +68,10 @@ def discover(
 
 def candidates_for(environ: Mapping[str, str], home: Path) -> Iterator[tuple[str, str]]:
     """(interpreter path, source) pairs to probe, without the launcher's own."""
-    for folder in environ.get("PATH", "").split(os.pathsep):
-        if folder and not _is_store_stub(folder):
+    for entry in environ.get("PATH", "").split(os.pathsep):
+        if entry and not _is_store_stub(entry):
             for name in _PATH_NAMES:
-                yield str(Path(folder) / name), "PATH"
+                yield str(Path(entry) / name), "PATH"
     for base in _conda_bases(environ, home):
         yield from ((p, "conda") for p in _env_python(base))
         yield from ((p, "conda") for env in _subdirs(base / "envs") for p in _env_python(env))
@@ -119,7 +120,14 @@ def _venv_homes(environ: Mapping[str, str], home: Path) -> Iterator[Path]:
     """Folders that hold one virtual environment per subfolder."""
     if environ.get("WORKON_HOME"):
         yield Path(environ["WORKON_HOME"])
-    for name in (".virtualenvs", "virtualenvs", ".venvs", "venvs", "Envs", ".local/share/virtualenvs"):
+    for name in (
+        ".virtualenvs",
+        "virtualenvs",
+        ".venvs",
+        "venvs",
+        "Envs",
+        ".local/share/virtualenvs",
+    ):
         yield home / name
 
 
@@ -135,7 +143,9 @@ def _system_pythons(environ: Mapping[str, str]) -> Iterator[str]:
     if WINDOWS:
         for var in ("LOCALAPPDATA", "ProgramFiles"):
             root = environ.get(var)
-            base = Path(root) / ("Programs/Python" if var == "LOCALAPPDATA" else "") if root else None
+            base = (
+                Path(root) / ("Programs/Python" if var == "LOCALAPPDATA" else "") if root else None
+            )
             for version in _subdirs(base) if base else ():
                 if version.name.lower().startswith("python3"):
                     yield str(version / "python.exe")
@@ -163,7 +173,9 @@ def _subdirs(folder: Path) -> list[Path]:
 
 def _read_lines(path: Path) -> list[str]:
     try:
-        return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [
+            line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
     except (OSError, UnicodeDecodeError):
         return []
 

@@ -11,7 +11,9 @@ injected, which lets most tests use a stub server that starts in milliseconds.
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import sys
 import threading
 import time
 import webbrowser
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance, Slot
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
@@ -34,6 +36,37 @@ POLICY_STOP = "stop"
 IDLE_CHECK_MS = 60_000
 STOP_ALL_TIMEOUT = 30.0
 """Longest wait for every tree to be gone at quit: servers stop in parallel, ~5 s at worst each."""
+
+
+class _Probe(QObject):
+    ping = Signal()
+
+
+def _emit_leaks_bool() -> bool:
+    """Does ``Signal.emit`` return a bool it does not own a reference to?
+
+    PySide6 6.12.0 does, on Python 3.11: each emit then drops a reference to ``True`` and a
+    long-running tray dies with "bool_dealloc: deallocating True" after a few hundred signals.
+    Python 3.12+ makes bools immortal, so there the count does not move and this says False.
+    """
+    probe = _Probe()
+    before = sys.getrefcount(True)
+    for _ in range(8):
+        probe.ping.emit()
+    return sys.getrefcount(True) <= before - 4
+
+
+_EMIT_LEAKS_BOOL = _emit_leaks_bool()
+
+
+def emit(signal: SignalInstance, *args: Any) -> None:
+    """``signal.emit(*args)``, giving back the reference an affected PySide6 steals (see above).
+
+    Every emit in the launcher goes through here.
+    """
+    result = signal.emit(*args)
+    if _EMIT_LEAKS_BOOL and isinstance(result, bool):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
 
 
 class ServerLike(Protocol):
@@ -230,7 +263,7 @@ class ServerManager(QObject):
         if entry is not None:
             entry.cancelled.set()
             self._spawn(entry, _stop_quietly, entry.server, name=f"stop-{name}")
-            self.stateChanged.emit(name)
+            emit(self.stateChanged, name)
 
     def rename(self, old: str, project: Project) -> None:
         """A project was renamed or edited: keep its running server under the new name."""
@@ -239,8 +272,8 @@ class ServerManager(QObject):
             return
         entry.project = project
         self._entries[project.name] = entry
-        self.stateChanged.emit(old)
-        self.stateChanged.emit(project.name)
+        emit(self.stateChanged, old)
+        emit(self.stateChanged, project.name)
 
     def stop_all(self, *, wait: bool = True, timeout: float = STOP_ALL_TIMEOUT) -> bool:
         """Stop every server, all at once; with ``wait``, return once every tree is gone.
@@ -280,7 +313,7 @@ class ServerManager(QObject):
             if now - server.last_activity >= limit:
                 log.info("stopping %s: idle for %.0f min", name, (now - server.last_activity) / 60)
                 self.stop(name)
-                self.idleStopped.emit(name)
+                emit(self.idleStopped, name)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -295,7 +328,7 @@ class ServerManager(QObject):
         if previous is not None:
             previous.cancelled.set()
         self._spawn(entry, self._run, entry, old, name=f"start-{project.name}")
-        self.stateChanged.emit(project.name)
+        emit(self.stateChanged, project.name)
 
     def _run(self, entry: _Entry, previous: ServerLike | None) -> None:
         """Worker: stop the previous server, start this one, then watch it until it exits."""
@@ -303,32 +336,37 @@ class ServerManager(QObject):
         if previous is not None:
             _stop_quietly(previous)
         if entry.cancelled.is_set():
-            self._event.emit("failed", server, Failure(Cause.STOPPED, "stopped before it started"))
+            emit(self._event, "failed", server, Failure(Cause.STOPPED, "stopped before it started"))
             return
         try:
             url = server.start()
         except ServerFailed as exc:
-            self._event.emit("failed", server, exc.failure)
+            emit(self._event, "failed", server, exc.failure)
             return
         except Exception as exc:  # a bug must not kill the thread silently
             log.exception("starting a server failed unexpectedly")
-            self._event.emit("failed", server, Failure(Cause.UNKNOWN, f"{type(exc).__name__}: {exc}"))
+            emit(
+                self._event,
+                "failed",
+                server,
+                Failure(Cause.UNKNOWN, f"{type(exc).__name__}: {exc}"),
+            )
             return
         if entry.cancelled.is_set():  # a stop raced with the start: honour it
             _stop_quietly(server)
-            self._event.emit("failed", server, Failure(Cause.STOPPED, "stopped while starting"))
+            emit(self._event, "failed", server, Failure(Cause.STOPPED, "stopped while starting"))
             return
-        self._event.emit("ready", server, url)
+        emit(self._event, "ready", server, url)
         if server.pid is None:
             return  # a remote tracking server: nothing to watch
         server.wait()
         if server.state is State.FAILED and server.failure is not None:
-            self._event.emit("failed", server, server.failure)
+            emit(self._event, "failed", server, server.failure)
         else:
-            self._event.emit("state", server, None)
+            emit(self._event, "state", server, None)
 
     def _server_changed(self, server: ServerLike) -> None:
-        self._event.emit("state", server, None)
+        emit(self._event, "state", server, None)
 
     @Slot(str, object, object)
     def _on_event(self, kind: str, server: ServerLike, payload: object) -> None:
@@ -341,17 +379,17 @@ class ServerManager(QObject):
             if entry.open_when_ready and self.open_browser:
                 self.open_url(url)
             entry.open_when_ready = False
-            self.stateChanged.emit(name)
-            self.ready.emit(name, url)
+            emit(self.stateChanged, name)
+            emit(self.ready, name, url)
         elif kind == "failed":
             entry.busy = False
             entry.open_when_ready = False
-            self.stateChanged.emit(name)
+            emit(self.stateChanged, name)
             failure = payload if isinstance(payload, Failure) else None
             if failure is not None and failure.cause is not Cause.STOPPED:
-                self.failed.emit(name, failure)
+                emit(self.failed, name, failure)
         else:
-            self.stateChanged.emit(name)
+            emit(self.stateChanged, name)
 
     def _find(self, server: ServerLike) -> tuple[str | None, _Entry | None]:
         for name, entry in self._entries.items():

@@ -33,12 +33,19 @@ def get_json(url: str, timeout: float = 10.0) -> Any:
         return json.loads(response.read().decode("utf-8"))
 
 
-def search_experiments(base_url: str, timeout: float = 10.0) -> list[dict[str, Any]]:
-    """Every active experiment the server knows, following page tokens."""
+def search_experiments(
+    base_url: str, timeout: float = 10.0, view_type: str = "ACTIVE_ONLY"
+) -> list[dict[str, Any]]:
+    """Every experiment the server knows, following page tokens.
+
+    ``view_type`` is MLflow's: ACTIVE_ONLY (the default), DELETED_ONLY or ALL.
+    """
     experiments: list[dict[str, Any]] = []
     token = ""
     while True:
         query = {"max_results": "1000"}
+        if view_type != "ACTIVE_ONLY":
+            query["view_type"] = view_type
         if token:
             query["page_token"] = token
         url = (

@@ -53,10 +53,12 @@ def sqlite_uri(path: str) -> str:
     """A read-only SQLite URI for any local, drive or UNC path."""
     forward = path.replace("\\", "/")
     if forward.startswith("//"):
-        forward = "//" + forward  # file:////server/share/x.db is a UNC path to SQLite
-    elif not forward.startswith("/"):
-        forward = "/" + forward  # file:///C:/x.db
-    return "file:" + urllib.parse.quote(forward, safe="/:") + "?mode=ro"
+        authority_and_path = "//" + forward  # file:////server/share/x.db: UNC for SQLite
+    elif forward.startswith("/"):
+        authority_and_path = "//" + forward  # file:///srv/x.db
+    else:
+        authority_and_path = "///" + forward  # file:///C:/x.db
+    return "file:" + urllib.parse.quote(authority_and_path, safe="/:") + "?mode=ro"
 
 
 def read_sqlite(path: str) -> tuple[str | None, tuple[str, ...], int | None]:
@@ -72,9 +74,12 @@ def read_sqlite(path: str) -> tuple[str | None, tuple[str, ...], int | None]:
             revision = row[0] if row else None
         experiments = None
         if "experiments" in tables:
-            experiments = conn.execute(
-                "SELECT COUNT(*) FROM experiments WHERE lifecycle_stage = 'active'"
-            ).fetchone()[0]
+            try:
+                experiments = conn.execute(
+                    "SELECT COUNT(*) FROM experiments WHERE lifecycle_stage = 'active'"
+                ).fetchone()[0]
+            except sqlite3.Error:
+                experiments = None  # a pre-alembic layout: the revision check says what matters
         return revision, tables, experiments
     finally:
         conn.close()

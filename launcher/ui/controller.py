@@ -22,7 +22,7 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError
 from launcher.server.failures import Cause, Failure
-from launcher.server.manager import ServerManager
+from launcher.server.manager import ServerManager, emit
 from launcher.server.process import State
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class Controller(QObject):
             return self.config
         self.config = loaded.config
         if loaded.problem:
-            self.notify.emit("Config file reset", loaded.problem, "warning", "")
+            emit(self.notify, "Config file reset", loaded.problem, "warning", "")
         self._apply_settings()
         return self.config
 
@@ -91,7 +91,9 @@ class Controller(QObject):
         """Change the config on disk under its lock (merging with other writers) and refresh."""
         self.config = self.store.update(change)
         self._apply_settings()
-        self.changed.emit()
+        emit(
+            self.changed,
+        )
         return self.config
 
     def projects(self) -> list[Project]:
@@ -122,7 +124,7 @@ class Controller(QObject):
             return "starting…"
         if state is State.FAILED:
             failure = self.manager.failure(name)
-            return f"failed: {failure.cause.title}" if failure else "failed"
+            return f"failed: {failure.cause.label}" if failure else "failed"
         return "stopped"
 
     def tooltip(self) -> str:
@@ -192,7 +194,7 @@ class Controller(QObject):
         if url:
             QGuiApplication.clipboard().setText(url)
         else:
-            self.notify.emit(name, f"{name} is not running, so it has no URL yet.", "info", name)
+            emit(self.notify, name, f"{name} is not running, so it has no URL yet.", "info", name)
 
     def copy_snippet(self, name: str) -> None:
         from launcher.model.snippet import tracking_snippet
@@ -203,7 +205,7 @@ class Controller(QObject):
         try:
             QGuiApplication.clipboard().setText(tracking_snippet(project))
         except StoreError as exc:
-            self.notify.emit(f"{name}: no snippet", str(exc), "error", name)
+            emit(self.notify, f"{name}: no snippet", str(exc), "error", name)
 
     def show_log(self, name: str) -> None:
         from launcher.ui.log_viewer import LogViewer
@@ -231,7 +233,6 @@ class Controller(QObject):
         editor = self._windows.get(key)
         if not isinstance(editor, ProjectEditor) or not editor.isVisible():
             editor = ProjectEditor(self, project)
-            editor.saved.connect(self.save_project)
             self._windows[key] = editor
         _raise(editor)
 
@@ -266,7 +267,7 @@ class Controller(QObject):
             try:
                 self.autostart.set_enabled(enabled)
             except OSError as exc:
-                self.notify.emit("Start at login", f"Could not change it: {exc}", "error", "")
+                emit(self.notify, "Start at login", f"Could not change it: {exc}", "error", "")
                 return
 
         def change(config: Config) -> None:
@@ -280,7 +281,9 @@ class Controller(QObject):
         show_about(self.paths)
 
     def quit(self) -> None:
-        self.quitRequested.emit()
+        emit(
+            self.quitRequested,
+        )
 
     def notification_clicked(self) -> None:
         """The user clicked the last notification: a failure's log is what they want to see."""
@@ -291,7 +294,9 @@ class Controller(QObject):
 
     @Slot(str)
     def _on_state_changed(self, _name: str) -> None:
-        self.changed.emit()
+        emit(
+            self.changed,
+        )
 
     @Slot(str, str)
     def _on_ready(self, name: str, url: str) -> None:
@@ -300,7 +305,7 @@ class Controller(QObject):
         started = getattr(server, "started_at", None)
         slow = started is not None and time.monotonic() - started >= SLOW_START_SECONDS
         if slow or not self.config.settings.open_browser:
-            self.notify.emit(f"{name} is ready", url, "info", name)
+            emit(self.notify, f"{name} is ready", url, "info", name)
 
     @Slot(str, object)
     def _on_failed(self, name: str, failure: Failure) -> None:
@@ -314,12 +319,12 @@ class Controller(QObject):
                 self.manager.restart(project, open_browser=True, upgrade_schema=True)
                 return
         self._upgrading.discard(name)
-        self.notify.emit(f"{name}: {failure.cause.title}", failure.message, "error", name)
+        emit(self.notify, f"{name}: {failure.cause.label}", failure.message, "error", name)
 
     @Slot(str)
     def _on_idle_stopped(self, name: str) -> None:
         minutes = self.config.settings.idle_stop_minutes
-        self.notify.emit(
+        emit(self.notify,
             f"{name} stopped", f"Nobody used it for {minutes} minutes; a click starts it again.",
             "info", name,
         )  # fmt: skip
@@ -330,7 +335,9 @@ class Controller(QObject):
         project = self.find(name) or self.reload().find(name)
         if project is None:
             known = ", ".join(p.name for p in self.config.projects) or "none"
-            self.notify.emit("Unknown project", f"No project named {name!r} ({known}).", "error", "")
+            emit(
+                self.notify, "Unknown project", f"No project named {name!r} ({known}).", "error", ""
+            )
         return project
 
     def _remember(self, name: str) -> None:

@@ -10,7 +10,15 @@ from pathlib import Path
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon
 
+from launcher.server.process import State
+
 STATES = ("idle", "starting", "running", "failed")
+_FOR_STATE = {
+    State.STOPPED: "idle",
+    State.STARTING: "starting",
+    State.RUNNING: "running",
+    State.FAILED: "failed",
+}
 
 
 @cache
@@ -51,6 +59,11 @@ def _icon(stem: str) -> QIcon:
 def state_icon(state: str) -> QIcon:
     """The tray icon for an aggregate state: 'idle', 'starting', 'running' or 'failed'."""
     return _icon(f"tray-{state if state in STATES else 'idle'}")
+
+
+def project_icon(state: State) -> QIcon:
+    """A project's icon in menus and lists: the tray icon of its own state."""
+    return state_icon(_FOR_STATE[state])
 
 
 def app_icon() -> QIcon:

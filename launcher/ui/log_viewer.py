@@ -128,6 +128,8 @@ class LogViewer(QWidget):
             return
         bar = self.text.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 2
-        self.text.appendPlainText(chunk.decode("utf-8", "replace").replace("\r\n", "\n").rstrip("\n"))
+        self.text.appendPlainText(
+            chunk.decode("utf-8", "replace").replace("\r\n", "\n").rstrip("\n")
+        )
         if at_end:
             bar.setValue(bar.maximum())

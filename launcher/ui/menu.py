@@ -12,14 +12,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from launcher.server.process import State
 from launcher.ui.controller import Controller
-from launcher.ui.icons import state_icon
-
-_STATE_ICON = {
-    State.STOPPED: "idle",
-    State.STARTING: "starting",
-    State.RUNNING: "running",
-    State.FAILED: "failed",
-}
+from launcher.ui.icons import project_icon
 
 
 class ClickableSubmenus(QMenu):
@@ -79,7 +72,7 @@ def populate(menu: QMenu, controller: Controller) -> None:
 def _add_project(menu: QMenu, controller: Controller, name: str) -> None:
     state = controller.state(name)
     sub = ClickableSubmenus(f"{name}  —  {controller.status_text(name)}", menu)
-    sub.setIcon(state_icon(_STATE_ICON[state]))
+    sub.setIcon(project_icon(state))
     sub.setToolTipsVisible(True)
     entry = sub.menuAction()
     entry.setObjectName(f"project:{name}")
@@ -108,7 +101,7 @@ def _add_project(menu: QMenu, controller: Controller, name: str) -> None:
     failure = controller.manager.failure(name)
     if failure is not None:
         sub.addSeparator()
-        why = sub.addAction(f"Why: {failure.cause.title}")
+        why = sub.addAction(f"Why: {failure.cause.label}")
         why.setToolTip(failure.message)
         why.setObjectName(f"why:{name}")
         why.triggered.connect(lambda: controller.show_log(name))

@@ -15,6 +15,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from launcher.server.manager import emit
+
 log = logging.getLogger(__name__)
 
 _running: set[Task] = set()
@@ -50,9 +52,9 @@ class Task(QObject):
         try:
             result = self._fn()
         except Exception as exc:
-            self._finished.emit(False, exc)
+            emit(self._finished, False, exc)
         else:
-            self._finished.emit(True, result)
+            emit(self._finished, True, result)
 
     @Slot(bool, object)
     def _deliver(self, ok: bool, payload: Any) -> None:

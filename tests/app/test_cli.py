@@ -181,3 +181,24 @@ def test_serve_failure_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert last.startswith("error: ") and "no MLflow tables" in last
     assert "Traceback" not in err
     assert db.read_bytes() == b""
+
+
+@pytest.mark.process
+def test_remote_project_is_checked_and_opened_not_started(
+    folder_store: Path, paths: AppPaths, servers: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from launcher.model.project import Project
+    from launcher.server.process import MlflowServer
+
+    remote = MlflowServer(Project("Served", str(folder_store)), paths)
+    servers.append(remote)
+    url = remote.start()
+    assert cli("add", "Remote", url) == 0
+    capsys.readouterr()
+    assert cli("serve", "Remote", "--no-browser") == 0
+    assert capsys.readouterr().out.strip() == url
+    assert cli("doctor", "Remote", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["experiments"] == 6
+    remote.stop()
+    assert cli("serve", "Remote", "--no-browser") == 1
+    assert "does not answer" in capsys.readouterr().err

@@ -1,0 +1,130 @@
+"""Check a frozen launcher serves MLflow from the bundle alone.
+
+Runs the bundle's executable with a bare environment (no Python, no venv on PATH, a temp
+MLFLOW_LAUNCHER_HOME): for a folder store and a SQLite store, `serve` must print its URL, `/health`
+must be OK, `/` must return the UI, the experiments API must list the store's experiments, and
+an MLflow client (this Python's, talking HTTP only) must be able to log params, metrics, an
+artifact and a registered model through it, which shows the packages left out of the bundle are
+not needed. SIGTERM must then leave no process behind.
+
+    python build/check_bundle.py build/dist/mlflow-launcher/mlflow-launcher
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+NAMES = ["bundle_train_001_a", "bundle_eval_001_b"]
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode("utf-8", "replace")
+
+
+def make_store(kind: str, root: Path) -> Path:
+    store = root / ("mlruns" if kind == "folder" else "mlflow.db")
+    uri = store.as_uri() if kind == "folder" else f"sqlite:///{store}"
+    code = (
+        "import os, sys, mlflow\nos.environ['MLFLOW_ALLOW_FILE_STORE'] = 'true'\n"
+        "mlflow.set_tracking_uri(sys.argv[1])\n"
+        "for name in sys.argv[2:]:\n    mlflow.set_experiment(name)\n"
+        "    with mlflow.start_run():\n        mlflow.log_param('p', 1)\n"
+    )
+    subprocess.run([sys.executable, "-c", code, uri, *NAMES], check=True, capture_output=True)
+    return store
+
+
+CLIENT = """
+import sys, mlflow, tempfile, os
+mlflow.set_tracking_uri(sys.argv[1])
+mlflow.set_experiment("bundle_client_001_logged")
+with mlflow.start_run() as run:
+    mlflow.log_param("alpha", 0.5)
+    mlflow.log_metric("loss", 0.25)
+    path = os.path.join(tempfile.mkdtemp(), "note.txt")
+    open(path, "w").write("hello")
+    mlflow.log_artifact(path)
+client = mlflow.MlflowClient()
+assert client.get_run(run.info.run_id).data.metrics["loss"] == 0.25
+local = client.download_artifacts(run.info.run_id, "note.txt", tempfile.mkdtemp())
+assert open(local).read() == "hello"
+client.create_registered_model("bundle-model")
+client.create_model_version("bundle-model", f"runs:/{run.info.run_id}/note.txt", run.info.run_id)
+assert client.get_registered_model("bundle-model").name == "bundle-model"
+print("client ok")
+"""
+
+
+def check_store(exe: Path, kind: str, root: Path) -> float:
+    store = make_store(kind, root / kind)
+    home = root / f"home-{kind}"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "MLFLOW_LAUNCHER_HOME": str(home),
+        "QT_QPA_PLATFORM": "offscreen",
+        "LANG": "C.UTF-8",
+    }
+    run = [str(exe)]
+    subprocess.run([*run, "add", kind, str(store)], env=env, check=True, timeout=60)
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [*run, "serve", kind, "--no-browser"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        elapsed = time.perf_counter() - start
+        if not url.startswith("http://127.0.0.1:"):
+            raise SystemExit(f"{kind}: no URL from the bundle; stderr:\n{proc.stderr.read()}")  # type: ignore[union-attr]
+        assert fetch(url + "health").strip() == "OK"
+        assert "<html" in fetch(url).lower(), "the UI did not load"
+        listed = fetch(url + "ajax-api/2.0/mlflow/experiments/search?max_results=100")
+        assert all(name in listed for name in NAMES), listed
+        client = subprocess.run(
+            [sys.executable, "-c", CLIENT, url], capture_output=True, text=True, timeout=180
+        )
+        assert client.returncode == 0, client.stderr[-3000:]
+        pids = [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children(recursive=True))]
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        _, alive = psutil.wait_procs(
+            [psutil.Process(p) for p in pids if psutil.pid_exists(p)], timeout=10
+        )
+        assert not alive, f"left behind: {alive}"
+        print(
+            f"{kind}: served {url} in {elapsed:.1f} s; UI, REST and client logging ok; "
+            "stopped clean"
+        )
+        return elapsed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def main() -> int:
+    exe = Path(sys.argv[1]).resolve()
+    if not exe.is_file():
+        print(f"no bundle executable at {exe}", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="bundle-check-") as tmp:
+        for kind in ("folder", "sqlite"):
+            check_store(exe, kind, Path(tmp))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""The settings dialog: the project list and the general options.
+
+Every change is saved when it is made (Add, Edit, Remove, a ticked box), through the controller,
+which writes the config under its lock: there is no Apply to forget, and a project the CLI added
+meanwhile is never overwritten.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from launcher.model.config import Config
+from launcher.model.project import Project
+from launcher.server.manager import POLICY_KEEP, POLICY_STOP
+from launcher.ui.controller import Controller
+from launcher.ui.icons import app_icon, project_icon
+from launcher.ui.project_editor import ProjectEditor
+from launcher.ui.widgets import named
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.setWindowTitle("MLflow Launcher settings")
+        self.setWindowIcon(app_icon())
+        self.resize(760, 440)
+        self.editor: ProjectEditor | None = None
+        tabs = QTabWidget()
+        tabs.addTab(self._projects_tab(), "Projects")
+        tabs.addTab(self._general_tab(), "General")
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(close)
+        controller.changed.connect(self.refresh)
+        self.refresh()
+
+    # -- projects ------------------------------------------------------------------------------
+
+    def _projects_tab(self) -> QWidget:
+        page = QWidget()
+        self.table = named(QTreeWidget(), "projects")
+        self.table.setHeaderLabels(["Name", "Store", "State"])
+        self.table.setRootIsDecorated(False)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.itemDoubleClicked.connect(lambda *_: self.edit())
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        buttons = QVBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for key, text, slot in (
+            ("add", "Add…", self.add),
+            ("edit", "Edit…", self.edit),
+            ("duplicate", "Duplicate…", self.duplicate),
+            ("remove", "Remove", self.remove),
+            ("up", "Move up", lambda: self.move_selected(-1)),
+            ("down", "Move down", lambda: self.move_selected(1)),
+        ):
+            button = named(QPushButton(text), key)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+            self.buttons[key] = button
+        buttons.addStretch(1)
+        row = QHBoxLayout(page)
+        row.addWidget(self.table, 1)
+        row.addLayout(buttons)
+        return page
+
+    @Slot()
+    def refresh(self) -> None:
+        """Show the config and the servers as they are now, keeping the selection."""
+        selected = self.selected_name()
+        config = self.controller.config
+        self.table.clear()
+        for project in config.projects:
+            item = QTreeWidgetItem([project.name, _store_text(project), ""])
+            self._set_state(item, project.name)
+            item.setToolTip(1, project.store)
+            self.table.addTopLevelItem(item)
+            if project.name == selected:
+                self.table.setCurrentItem(item)
+        first = self.table.topLevelItem(0)
+        if self.table.currentItem() is None and first is not None:
+            self.table.setCurrentItem(first)
+        self._load_general(config)
+        self._update_buttons()
+
+    def _set_state(self, item: QTreeWidgetItem, name: str) -> None:
+        state = self.controller.state(name)
+        item.setText(2, self.controller.status_text(name))
+        item.setIcon(2, project_icon(state))
+
+    def selected_name(self) -> str:
+        item = self.table.currentItem() if hasattr(self, "table") else None
+        return item.text(0) if item is not None else ""
+
+    def _update_buttons(self) -> None:
+        name = self.selected_name()
+        names = [p.name for p in self.controller.config.projects]
+        for key in ("edit", "duplicate", "remove"):
+            self.buttons[key].setEnabled(bool(name))
+        self.buttons["up"].setEnabled(
+            bool(name) and names.index(name) > 0 if name in names else False
+        )
+        self.buttons["down"].setEnabled(
+            bool(name) and names.index(name) < len(names) - 1 if name in names else False
+        )
+
+    @Slot()
+    def add(self) -> None:
+        self._open_editor(None, is_new=True)
+
+    @Slot()
+    def edit(self) -> None:
+        project = self.controller.find(self.selected_name())
+        if project is not None:
+            self._open_editor(project)
+
+    @Slot()
+    def duplicate(self) -> None:
+        project = self.controller.find(self.selected_name())
+        if project is None:
+            return
+        taken = {p.name.casefold() for p in self.controller.config.projects}
+        name = f"{project.name} (copy)"
+        n = 2
+        while name.casefold() in taken:
+            name = f"{project.name} (copy {n})"
+            n += 1
+        copy = Project.from_dict({**project.to_dict(), "name": name, "port": 0})
+        self._open_editor(copy, is_new=True)
+
+    @Slot()
+    def remove(self) -> None:
+        name = self.selected_name()
+        if not name:
+            return
+        running = self.controller.state(name).value in ("running", "starting")
+        text = f"Remove the project “{name}” from the launcher?"
+        if running:
+            text += " Its server will be stopped."
+        text += "\n\nThe store itself is not touched: no experiment or run is deleted."
+        answer = QMessageBox.question(
+            self, "Remove project", text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )  # fmt: skip
+        if answer == QMessageBox.StandardButton.Yes:
+            self.controller.remove_project(name)
+
+    def move_selected(self, step: int) -> None:
+        name = self.selected_name()
+
+        def change(config: Config) -> None:
+            index = next(i for i, p in enumerate(config.projects) if p.name == name)
+            target = index + step
+            if 0 <= target < len(config.projects):
+                projects = config.projects
+                projects[index], projects[target] = projects[target], projects[index]
+
+        if name:
+            self.controller.update_config(change)
+
+    def _open_editor(self, project: Project | None, *, is_new: bool = False) -> None:
+        self.editor = ProjectEditor(self.controller, project, is_new=is_new, parent=self)
+        self.editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.editor.open()
+
+    # -- general -------------------------------------------------------------------------------
+
+    def _general_tab(self) -> QWidget:
+        page = QWidget()
+        self.open_browser = named(
+            QCheckBox("Open the browser when a project is ready"), "open-browser"
+        )
+        self.policy = named(QComboBox(), "policy")
+        self.policy.addItem("Keep the others running (stop idle ones)", POLICY_KEEP)
+        self.policy.addItem("Stop the others", POLICY_STOP)
+        self.idle = named(QSpinBox(), "idle-minutes")
+        self.idle.setRange(0, 24 * 60)
+        self.idle.setSuffix(" min")
+        self.idle.setSpecialValueText("never")
+        self.login = named(QCheckBox("Start MLflow Launcher when I log in"), "start-at-login")
+        self.login.setEnabled(self.controller.autostart is not None)
+        form = QFormLayout(page)
+        form.addRow(self.open_browser)
+        form.addRow("When switching projects", self.policy)
+        form.addRow("Stop a server unused for", self.idle)
+        hint = QLabel("Idle servers are stopped to save memory; a click starts them again.")
+        hint.setWordWrap(True)
+        form.addRow("", hint)
+        form.addRow(self.login)
+        self.open_browser.toggled.connect(self._save_general)
+        self.policy.currentIndexChanged.connect(self._save_general)
+        self.idle.editingFinished.connect(self._save_general)
+        self.idle.valueChanged.connect(self._save_general)
+        self.login.toggled.connect(self.controller.set_autostart)
+        return page
+
+    def _load_general(self, config: Config) -> None:
+        s = config.settings
+        widgets = (self.open_browser, self.policy, self.idle, self.login)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.open_browser.setChecked(s.open_browser)
+        self.policy.setCurrentIndex(max(0, self.policy.findData(s.switch_policy)))
+        self.idle.setValue(s.idle_stop_minutes)
+        self.idle.setEnabled(s.switch_policy == POLICY_KEEP)
+        self.login.setChecked(
+            self.controller.autostart_enabled() if self.controller.autostart else s.start_at_login
+        )
+        for widget in widgets:
+            widget.blockSignals(False)
+
+    @Slot()
+    def _save_general(self) -> None:
+        open_browser = self.open_browser.isChecked()
+        policy = str(self.policy.currentData())
+        idle = self.idle.value()
+        s = self.controller.config.settings
+        if (s.open_browser, s.switch_policy, s.idle_stop_minutes) == (open_browser, policy, idle):
+            return
+
+        def change(config: Config) -> None:
+            config.settings.open_browser = open_browser
+            config.settings.switch_policy = policy
+            config.settings.idle_stop_minutes = idle
+
+        self.controller.update_config(change)
+
+
+def _store_text(project: Project) -> str:
+    try:
+        return project.parsed_store().display
+    except ValueError:
+        return project.store
