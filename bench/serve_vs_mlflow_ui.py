@@ -5,6 +5,10 @@ median time from process start to `GET /health` = OK and the summed RSS of each 
 once ready, with the ratios launcher/plain. Goals (issue 2): time <= 0.4, memory <= 0.3.
 
     python bench/serve_vs_mlflow_ui.py [--runs 3] [--kind folder|sqlite] [--store PATH]
+        [--launcher-cmd CMD]
+
+--launcher-cmd runs CMD (split like a shell line) instead of `python -m launcher`, e.g. the frozen
+bundle: --launcher-cmd build/dist/mlflow-launcher/mlflow-launcher.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import statistics
@@ -110,6 +115,10 @@ def main() -> int:
     parser.add_argument("--kind", choices=["folder", "sqlite"], default="folder")
     parser.add_argument("--store", help="an existing store (default: a fresh one)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--launcher-cmd",
+        help="the launcher to run instead of `python -m launcher` (e.g. a frozen bundle's exe)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="launcher-bench-") as tmp:
@@ -120,7 +129,11 @@ def main() -> int:
         home = root / "home"
         env = {**os.environ, "MLFLOW_LAUNCHER_HOME": str(home), "MLFLOW_ALLOW_FILE_STORE": "true"}
         env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-        launcher = [sys.executable, "-m", "launcher"]
+        launcher = (
+            shlex.split(args.launcher_cmd)
+            if args.launcher_cmd
+            else [sys.executable, "-m", "launcher"]
+        )
         subprocess.run(
             [*launcher, "add", "bench", str(store)], env=env, check=True, capture_output=True
         )
@@ -166,7 +179,7 @@ def main() -> int:
     if args.json:
         print(json.dumps({**summary, "time_ratio": time_ratio, "rss_ratio": rss_ratio}, indent=2))
         return 0
-    print(f"store: {kind}, {args.runs} runs each, alternating")
+    print(f"store: {kind}, {args.runs} runs each, alternating; launcher: {shlex.join(launcher)}")
     print(f"{'':10}{'time to /health':>18}{'tree RSS':>14}{'processes':>11}")
     for name, row in summary.items():
         print(

@@ -16,6 +16,8 @@ def make(kind: str, dest: str, names: list[str]) -> None:
 
     if kind == "folder":
         uri = "file:///" + os.path.abspath(dest).lstrip("/").replace("\\", "/")
+    elif kind == "uri":
+        uri = dest
     else:
         uri = "sqlite:///" + os.path.abspath(dest).replace("\\", "/")
     mlflow.set_tracking_uri(uri)
@@ -26,12 +28,13 @@ def make(kind: str, dest: str, names: list[str]) -> None:
             mlflow.log_metric("loss", 1.0 / (i + 1))
 
 
-def downgrade(path: str, steps: int) -> None:
-    """Turn a current SQLite store into one an older MLflow wrote (alembic downgrade)."""
+def downgrade(path_or_uri: str, steps: int) -> None:
+    """Turn a current SQL store into one an older MLflow wrote (alembic downgrade)."""
     from alembic import command
     from mlflow.store.db.utils import _get_alembic_config
 
-    command.downgrade(_get_alembic_config("sqlite:///" + os.path.abspath(path)), f"-{steps}")
+    uri = path_or_uri if "://" in path_or_uri else "sqlite:///" + os.path.abspath(path_or_uri)
+    command.downgrade(_get_alembic_config(uri), f"-{steps}")
 
 
 if __name__ == "__main__":

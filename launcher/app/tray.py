@@ -41,6 +41,8 @@ from launcher.ui.tray import TrayIcon
 log = logging.getLogger("launcher.tray")
 
 USAGE = "usage: mlflow-launcher [open NAME]"
+HEAVY_MODULES = ("mlflow", "pandas", "numpy", "sqlalchemy")
+"""Never imported by the tray: MLflow runs in the server children (logged at quit, tested)."""
 HANDOVER_WAIT = 10.0
 """How long a second start waits for a first one that holds the lock but is not listening yet."""
 
@@ -108,6 +110,8 @@ class TrayApp(QObject):
             time.monotonic() - started,
             "" if clean else " (not all!)",
         )
+        heavy = [name for name in HEAVY_MODULES if name in sys.modules]
+        log.info("heavy modules in the tray process: %s", ", ".join(heavy) or "none")
         return clean
 
     @Slot()

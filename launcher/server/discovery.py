@@ -11,9 +11,10 @@ should find them all. The walk is built for slow shares:
   MLflow's ``.trash``; only a few candidates are opened, never every experiment;
 - ``*.db``/``*.sqlite``/``*.sqlite3`` files are SQLite stores when their header says SQLite and,
   opened read-only, they have both ``alembic_version`` and ``experiments`` tables;
-- a found store is not walked into (runs and artifacts live there), hidden folders are skipped,
-  and a store lying inside another found store's artifact location (an ``mlruns`` someone logged
-  as an artifact) is dropped;
+- a found store is not walked into (runs and artifacts live there); hidden folders,
+  ``mlartifacts`` (``mlflow server``'s artifacts) and package folders are skipped; a store lying
+  inside another found store's artifact location (an ``mlruns`` someone logged as an artifact)
+  is dropped;
 - symlinked folders are followed once: a folder already seen (same device and inode, or same
   real path where the file system has no inodes) is skipped, so links cannot loop;
 - unreadable folders are skipped and counted, never fatal; nothing is ever written.
@@ -143,12 +144,12 @@ def discover(
     artifact_roots: list[str] = []
     last_report = 0.0
 
-    def report(current: str, force: bool = False) -> None:
+    def report(current: str, found: int, force: bool = False) -> None:
         nonlocal last_report
         now = time.monotonic()
         if progress is not None and (force or now - last_report >= PROGRESS_INTERVAL):
             last_report = now
-            progress(Progress(result.scanned, len(hits), current))
+            progress(Progress(result.scanned, found, current))
 
     stack: list[tuple[str, int]] = [(root, 0)]
     while stack:
@@ -166,7 +167,7 @@ def discover(
             result.unreadable += 1
             continue
         result.scanned += 1
-        report(folder)
+        report(folder, len(hits))
         hit = _folder_store(folder, entries)
         if hit is not None:
             hits.append(hit)
@@ -206,7 +207,7 @@ def discover(
         result.found.append(
             Found(hit.kind, hit.path, name, hit.experiments, known.get(_norm(hit.path)))
         )
-    report(root, force=True)
+    report(root, len(result.found), force=True)
     return result
 
 

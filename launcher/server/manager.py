@@ -64,7 +64,7 @@ def emit(signal: SignalInstance, *args: Any) -> None:
 
     Every emit in the launcher goes through here.
     """
-    result = signal.emit(*args)
+    result: object = signal.emit(*args)  # type: ignore[func-returns-value]
     if _EMIT_LEAKS_BOOL and isinstance(result, bool):
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
 

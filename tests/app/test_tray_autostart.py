@@ -48,7 +48,10 @@ def test_refresh_follows_a_moved_launcher_and_never_enables(xdg) -> None:
 
 def test_default_location_is_dot_config(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setattr(Path, "home", lambda: tmp_path)
-    assert XdgAutostart({}, command=["x"]).path == tmp_path / ".config/autostart/mlflow-launcher.desktop"
+    assert (
+        XdgAutostart({}, command=["x"]).path
+        == tmp_path / ".config/autostart/mlflow-launcher.desktop"
+    )
 
 
 def test_exec_quoting_follows_the_desktop_entry_spec() -> None:

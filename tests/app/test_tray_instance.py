@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtNetwork import QLocalServer
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from launcher.model.paths import AppPaths, app_paths
 from launcher.ui.instance import InstanceServer, hand_over, instance_name
@@ -73,8 +73,17 @@ def test_a_stale_socket_from_a_crash_is_replaced(qtbot, paths: AppPaths) -> None
     server = InstanceServer(name)
     try:
         assert server.listen()
-        with qtbot.waitSignal(server.received, timeout=5000):
-            assert hand_over(name, {"command": "activate"})
+        client = QLocalSocket()
+        client.connectToServer(name)  # not hand_over: it would block this thread's server
+        qtbot.waitUntil(
+            lambda: client.state() == QLocalSocket.LocalSocketState.ConnectedState, timeout=5000
+        )
+        with qtbot.waitSignal(server.received, timeout=5000) as got:
+            client.write(b'{"command": "activate"}\n')
+        assert got.args == [{"command": "activate"}]
+        qtbot.waitUntil(lambda: client.bytesAvailable() > 0, timeout=5000)
+        assert bytes(client.readAll().data()) == b"ok\n"
+        client.disconnectFromServer()
     finally:
         server.close()
 

@@ -135,7 +135,7 @@ NAMES = [
     "dra_train_005_after_a_gap",  # 003 and 004 are gaps: never reused
     "dra_eval_01_x",
     "dra_train_x_bad",  # non-conforming: ignored
-    "dra_train_999",  # hmm: conforming without description; counts
+    "dra_train_999",  # conforming without a description: its number counts
     "dra_emitter_train_1000_other_project",  # another project sharing the letters
     "other_train_5000_x",
     "Default",

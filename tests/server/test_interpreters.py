@@ -62,7 +62,10 @@ def home(tmp_path: Path) -> dict[str, Path]:
 
 def env_for(home: dict[str, Path]) -> dict[str, str]:
     root = home["root"]
-    return {"PATH": f"{root / 'bin'}{os.pathsep}{root / 'pyenv' / 'shims'}", "HOME": str(root / "home")}
+    return {
+        "PATH": f"{root / 'bin'}{os.pathsep}{root / 'pyenv' / 'shims'}",
+        "HOME": str(root / "home"),
+    }
 
 
 def test_candidates_cover_path_conda_venvs_and_skip_shims(home: dict[str, Path]) -> None:

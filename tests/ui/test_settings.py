@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -250,9 +251,12 @@ def test_check_runs_the_doctor_without_freezing_the_dialog(
             self.level, self.topic, self.text = level, topic, text
 
     class Report:
-        findings = [Finding("ok", "store", "folder store, 2 experiments"),
-                    Finding("error", "schema", "older than MLflow 3.17")]  # fmt: skip
-        ok = False
+        def __init__(self) -> None:
+            self.ok = False
+            self.findings = [
+                Finding("ok", "store", "folder store, 2 experiments"),
+                Finding("error", "schema", "older than MLflow 3.17"),
+            ]
 
         def format(self) -> str:
             return "formatted"
@@ -287,6 +291,22 @@ def test_check_runs_the_doctor_without_freezing_the_dialog(
     assert "✔ store: folder store, 2 experiments" in editor.findings.toPlainText()
     assert "✖ schema: older than MLflow 3.17" in editor.findings.toPlainText()
     assert editor.check_button.isEnabled() and editor.check_button.text() == "Check"
+
+
+@pytest.mark.process
+def test_check_with_the_real_doctor(qtbot, controller, folder_store: Path) -> None:
+    editor = ProjectEditor(controller, Project("Real", str(folder_store)), is_new=True)
+    qtbot.addWidget(editor)
+    editor.check_button.click()
+    qtbot.waitUntil(lambda: editor.check_button.text() == "Check", timeout=60_000)
+    text = editor.findings.toPlainText()
+    assert text.startswith("All good."), text
+    assert re.search(r"^✔ experiments: [56] active$", text, re.M), text  # 5 + 'Default'
+    assert "⚠ schema: folder stores are in maintenance mode" in text
+    editor.store_edit.setText(str(folder_store.parent / "nowhere"))
+    editor.check_button.click()
+    qtbot.waitUntil(lambda: editor.check_button.text() == "Check", timeout=60_000)
+    assert "✖ reachable:" in editor.findings.toPlainText()
 
 
 def test_edit_from_the_tray_saves_through_the_controller(qtbot, controller) -> None:

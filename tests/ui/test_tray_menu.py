@@ -6,10 +6,9 @@ import ast
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QSystemTrayIcon
 
 from launcher.model.config import ConfigStore
@@ -137,14 +136,14 @@ def test_stop_and_stop_all_leave_no_process(qtbot, controller, factory) -> None:
     action(menu_entries(controller)["Alpha"], "stop").trigger()
     qtbot.waitUntil(lambda: controller.state("Alpha") is State.STOPPED, timeout=5000)
     assert alive(factory.of("Alpha")[0].pids) == []
-    stop_all = next(
-        a for a in _top_menu(controller).actions() if a.text() == "Stop all"
-    )
+    stop_all = next(a for a in _top_menu(controller).actions() if a.text() == "Stop all")
     assert stop_all.isEnabled()
     stop_all.trigger()
     qtbot.waitUntil(lambda: controller.manager.aggregate() == "idle", timeout=5000)
     qtbot.waitUntil(lambda: alive(pids) == [], timeout=5000)
-    assert not next(a for a in _top_menu(controller).actions() if a.text() == "Stop all").isEnabled()
+    assert not next(
+        a for a in _top_menu(controller).actions() if a.text() == "Stop all"
+    ).isEnabled()
 
 
 def test_restart_gives_a_new_server(qtbot, controller, factory) -> None:
@@ -181,7 +180,9 @@ def test_a_failure_is_notified_with_its_cause_and_the_click_shows_the_log(
     assert "does not exist" in text
     assert shown == [(title, text)]
     assert tray.aggregate == "failed"
-    emit(tray.icon.messageClicked, )
+    emit(
+        tray.icon.messageClicked,
+    )
     viewer = controller._windows["log:Alpha"]
     assert isinstance(viewer, LogViewer) and viewer.isVisible()
     qtbot.waitUntil(lambda: "failed: Store missing" in viewer.text.toPlainText(), timeout=3000)
@@ -268,7 +269,9 @@ def test_the_menu_follows_config_changes_made_elsewhere(qtbot, controller, paths
 def test_fallback_window_offers_the_same_menu(qtbot, controller) -> None:
     window = FallbackWindow(controller)
     qtbot.addWidget(window)
-    emit(window.menu.aboutToShow, )
+    emit(
+        window.menu.aboutToShow,
+    )
     texts = [a.text() for a in window.menu.actions() if not a.isSeparator()]
     assert texts == top_actions(controller)
     emit(controller.notify, "Alpha: Port taken", "port 5000 is in use", "error", "Alpha")
@@ -290,8 +293,9 @@ def test_icons_exist_for_every_state() -> None:
 
 
 def _top_menu(controller: Controller):  # type: ignore[no-untyped-def]
-    from tests.ui.helpers import entries_menu_keepalive
     from PySide6.QtWidgets import QMenu
+
+    from tests.ui.helpers import entries_menu_keepalive
 
     menu = QMenu()
     populate(menu, controller)
