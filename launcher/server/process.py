@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import hashlib
 import logging
 import logging.handlers
 import os
@@ -95,6 +96,7 @@ class MlflowServer:
         self._reader: threading.Thread | None = None
         self._tail: collections.deque[str] = collections.deque(maxlen=200)
         self._lock = threading.RLock()
+        self._start_lock = threading.Lock()
         self._stop_requested = threading.Event()
         self._logger: logging.Logger | None = None
 
@@ -116,7 +118,12 @@ class MlflowServer:
         """Check, start and wait until ``/health`` answers OK; returns the UI's URL.
 
         Raises :class:`ServerFailed` with a named cause; never leaves a process behind.
+        Concurrent calls (a double click) wait for the first and share its result.
         """
+        with self._start_lock:
+            return self._start_once()
+
+    def _start_once(self) -> str:
         with self._lock:
             if self.state is State.RUNNING and (self.is_alive() or self._proc is None):
                 return self.url or ""
@@ -441,14 +448,18 @@ class MlflowServer:
         if self._logger is not None:
             return
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        logger = logging.getLogger(f"launcher.serverlog.{self.project.slug}.{id(self)}")
+        # One logger (and one open file) per log path, shared by every MlflowServer of that
+        # project in this process: a second handle would break rotation on Windows.
+        key = hashlib.sha1(str(self.log_path.absolute()).encode("utf-8")).hexdigest()[:12]
+        logger = logging.getLogger(f"launcher.serverlog.{key}")
         logger.propagate = False
         logger.setLevel(logging.INFO)
-        handler = logging.handlers.RotatingFileHandler(
-            self.log_path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
-        )
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
+        if not logger.handlers:
+            handler = logging.handlers.RotatingFileHandler(
+                self.log_path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+            )
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            logger.addHandler(handler)
         self._logger = logger
 
     def _log_line(self, text: str) -> None:
@@ -493,13 +504,6 @@ class MlflowServer:
                 self.on_change(self)
             except Exception:
                 log.exception("state listener failed")
-
-    def close_log(self) -> None:
-        if self._logger is not None:
-            for handler in list(self._logger.handlers):
-                handler.close()
-                self._logger.removeHandler(handler)
-            self._logger = None
 
 
 def _descendants(pid: int) -> list[psutil.Process]:

@@ -179,3 +179,22 @@ def test_fallback_server_for_options_the_lean_server_lacks(
     assert len(tree(server.pid or 0)) >= 3  # child.py -> mlflow server -> uvicorn
     assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(server.url or "")}
     assert_stops_clean(server)
+
+
+def test_concurrent_starts_share_one_server(
+    folder_store: Path, paths: AppPaths, servers: list
+) -> None:
+    import threading
+
+    server = MlflowServer(Project("P", str(folder_store)), paths)
+    servers.append(server)
+    urls: list[str] = []
+    threads = [threading.Thread(target=lambda: urls.append(server.start())) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(urls) == 3 and len(set(urls)) == 1
+    log = server.log_path.read_text(encoding="utf-8")
+    assert log.count("=== starting") == 1
+    assert_stops_clean(server)
