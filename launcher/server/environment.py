@@ -88,10 +88,9 @@ def resolve(python: str = "") -> PythonEnv:
 
 
 def _same_file(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+    """Same path, symlinks not followed: a venv's python is a symlink to its base interpreter
+    but a different environment (its own site-packages, maybe another MLflow)."""
+    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
 @lru_cache(maxsize=1)
