@@ -37,6 +37,9 @@ def test_interpreter_without_mlflow_is_probed_in_a_subprocess(tmp_path: Path) ->
     import venv
 
     venv.create(tmp_path / "venv", with_pip=False)
-    env = environment.resolve(str(tmp_path / "venv"))
-    assert not env.own
-    assert env.mlflow is None and not env.lean
+    # Given as a folder, and as its interpreter (a symlink to this very Python on Linux: it
+    # must still count as another environment, whose site-packages lack MLflow).
+    for given in (tmp_path / "venv", tmp_path / "venv" / "bin" / "python"):
+        env = environment.resolve(str(given))
+        assert not env.own
+        assert env.mlflow is None and not env.lean
