@@ -171,7 +171,7 @@ def discover(
         hit = _folder_store(folder, entries)
         if hit is not None:
             hits.append(hit)
-            artifact_roots.extend(hit.artifact_roots)
+            artifact_roots.extend(map(_real, hit.artifact_roots))
             continue
         subdirs: list[str] = []
         for entry in entries:
@@ -191,7 +191,7 @@ def discover(
                     continue
                 if sqlite_hit is not None:
                     hits.append(sqlite_hit)
-                    artifact_roots.extend(sqlite_hit.artifact_roots)
+                    artifact_roots.extend(map(_real, sqlite_hit.artifact_roots))
         if depth >= max_depth:
             result.depth_limited = result.depth_limited or bool(subdirs)
             continue
@@ -200,7 +200,11 @@ def discover(
     taken = {p.name.casefold() for p in existing}
     known = _known_stores(existing)
     for hit in hits:
-        if any(_inside(hit.path, other.artifact_roots) for other in hits if other is not hit):
+        if any(
+            _inside(hit.path, map(_real, other.artifact_roots))
+            for other in hits
+            if other is not hit
+        ):
             continue
         name = propose_name(hit.path, taken)
         taken.add(name.casefold())
@@ -230,9 +234,15 @@ def _norm(path: str) -> str:
     return os.path.normcase(os.path.normpath(os.path.abspath(path)))
 
 
-def _inside(path: str, roots: Iterable[str]) -> bool:
-    here = _norm(path)
-    return any(here == root or here.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+def _real(path: str) -> str:
+    """Resolved: artifact locations hold real paths, while the walk may come through a link or
+    a mapped drive."""
+    return _norm(os.path.realpath(path))
+
+
+def _inside(path: str, real_roots: Iterable[str]) -> bool:
+    here = _real(path)
+    return any(here == r or here.startswith(r.rstrip(os.sep) + os.sep) for r in real_roots)
 
 
 def _folder_store(folder: str, entries: list[os.DirEntry[str]]) -> _Hit | None:

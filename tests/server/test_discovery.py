@@ -150,3 +150,18 @@ def test_proposed_names(path: str, windows: bool, expected: str) -> None:
 
 def test_proposed_names_avoid_taken_ones() -> None:
     assert propose_name("/s/dra/mlruns", ["DRA", "dra (2)"], windows=False) == "dra (3)"
+
+
+def test_artifact_copies_are_dropped_when_the_root_is_reached_through_a_link(
+    share: Path, tmp_path: Path
+) -> None:
+    """Artifact locations are recorded by real path; the walk may go through a link or a
+    mapped drive. Both sides must be compared resolved, or logged copies pass for stores."""
+    link = tmp_path / "mapped-drive"
+    link.symlink_to(share, target_is_directory=True)
+    found = rel(link, discover(str(link), max_depth=12).found)
+    assert set(found) == {
+        "ai/mlflow/dra/mlruns",
+        "ai/mlflow/emitter/tracking.db",
+        "ai/archive/old/deep/legacy/mlruns",
+    }
