@@ -129,11 +129,11 @@ def main() -> int:
         home = root / "home"
         env = {**os.environ, "MLFLOW_LAUNCHER_HOME": str(home), "MLFLOW_ALLOW_FILE_STORE": "true"}
         env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-        launcher = (
-            shlex.split(args.launcher_cmd)
-            if args.launcher_cmd
-            else [sys.executable, "-m", "launcher"]
-        )
+        launcher = [sys.executable, "-m", "launcher"]
+        if args.launcher_cmd:
+            launcher = shlex.split(args.launcher_cmd)
+            if Path(launcher[0]).exists():  # the runs' working directory is the temp dir
+                launcher[0] = str(Path(launcher[0]).resolve())
         subprocess.run(
             [*launcher, "add", "bench", str(store)], env=env, check=True, capture_output=True
         )

@@ -75,10 +75,13 @@ def make_home(root: Path, projects: int = 20) -> Path:
         "settings": {"last_project": "Project 00"},
         "catalogs": [],
         "projects": [
-            {"name": f"Project {i:02d}", "store": kinds[i % len(kinds)].format(i=i, port=5000 + i),
-             "prefix": f"p{i}_"}
+            {
+                "name": f"Project {i:02d}",
+                "store": kinds[i % len(kinds)].format(i=i, port=5000 + i),
+                "prefix": f"p{i}_",
+            }
             for i in range(projects)
-        ],  # fmt: skip
+        ],
     }
     (home / "config" / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     return home
@@ -154,7 +157,9 @@ def main() -> int:
         mib = statistics.median(r[1] for r in runs)
         medians[name] = (seconds, mib)
         shown = ", ".join(f"{r[0]:.3f}" for r in runs)
-        print(f"  {name:9s} to icon shown: median {seconds:.3f} s  [{shown}]   idle RSS {mib:.1f} MiB")
+        print(
+            f"  {name:9s} to icon shown: median {seconds:.3f} s  [{shown}]   idle RSS {mib:.1f} MiB"
+        )
     (ls, lm), (bs, bm) = medians["launcher"], medians["bare"]
     print(f"  ratio launcher/bare: time {ls / bs:.2f}, memory {lm / bm:.2f}")
     ok_time, ok_mem = ls <= GOAL_SECONDS, lm <= GOAL_MIB

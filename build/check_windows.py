@@ -20,6 +20,7 @@ log files, its config) or asks the server over HTTP, and looks for leftover proc
    platform with a tray icon; Wine's system tray window must exist. The icon is right-clicked to
    open the menu, a screenshot is saved, then the menu's Quit is chosen: the log must say the tray
    exited, and no process of ours is left (else it is killed, and the check fails).
+4. Last, `wineserver -w` must return within a minute: every process of the Wine prefix ended.
 
 Exits 0 only when every check passed; prints one PASS/FAIL line per check and the timings.
 """
@@ -49,6 +50,7 @@ from check_bundle import CLIENT, NAMES, make_store  # noqa: E402
 WINE_CACHE = Path(os.environ.get("WINE_CACHE", "/work/wine"))
 GUI, CLI = "MLflowLauncher.exe", "MLflowLauncher-cli.exe"
 TRAY_RE = re.compile(r"platform (\S+); tray shown \(([^)]*)\) t=([0-9.]+)")
+EXE_RE = re.compile(r"mlflowlauncher(-cli)?\.exe", re.IGNORECASE)
 READY_RE = re.compile(r"=== ready at (http://\S+?)/? after")
 
 
@@ -91,15 +93,26 @@ def ours(bundle: Path) -> list[psutil.Process]:
             text = " ".join(proc.info["cmdline"] or []) + " " + (proc.info["name"] or "")
         except psutil.Error:
             continue
-        if "mlflowlauncher" in text.lower() and proc.pid != os.getpid():
+        if EXE_RE.search(text) and proc.pid != os.getpid():
             found.append(proc)
     return found
+
+
+def cmdline(proc: psutil.Process) -> str:
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return ""
 
 
 def wait_gone(bundle: Path, seconds: float) -> list[psutil.Process]:
     deadline = time.monotonic() + seconds
     while True:
-        left = [p for p in ours(bundle) if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        left = []
+        for p in ours(bundle):
+            with contextlib.suppress(psutil.Error):
+                if p.status() != psutil.STATUS_ZOMBIE:
+                    left.append(p)
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.5)
@@ -177,6 +190,14 @@ class Session:
             timeout=30, check=False,
         ).stdout  # fmt: skip
 
+    def wine_idle(self, seconds: float = 60) -> bool:
+        """True once every process of the Wine prefix has ended (`wineserver -w` returned)."""
+        try:
+            subprocess.run(["wineserver", "-w"], env=self.env, check=False, timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def close(self) -> None:
         subprocess.run(["wineserver", "-k"], env=self.env, check=False, timeout=30)
         self.xvfb.terminate()
@@ -189,10 +210,9 @@ def wine_pid(proc: subprocess.Popen[bytes], exe: str, bundle: Path) -> int | Non
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         for p in ours(bundle):
-            with contextlib.suppress(psutil.Error):
-                cmd = " ".join(p.cmdline())
-                if exe.lower() in cmd.lower() and "--serve-child" not in cmd:
-                    return p.pid
+            cmd = cmdline(p)
+            if exe.lower() in cmd.lower() and "--serve-child" not in cmd:
+                return p.pid
         time.sleep(0.2)
     return None
 
@@ -248,9 +268,7 @@ def serve(session: Session, checks: Checks, name: str, stop: str) -> None:
         )
         if client.returncode != 0:
             print(client.stderr[-3000:], file=sys.stderr)
-    server_pids = [
-        p.pid for p in ours(bundle) if "--serve-child" in " ".join(p.cmdline())
-    ]  # fmt: skip
+    server_pids = [p.pid for p in ours(bundle) if "--serve-child" in cmdline(p)]
     checks.report(len(server_pids) == 1, f"{tag}: one server process ({server_pids})")
     cli_pid = wine_pid(proc, CLI, bundle)
     checks.report(cli_pid is not None, f"{tag}: the CLI's Wine process found ({cli_pid})")
@@ -335,8 +353,11 @@ def tray_checks(session: Session, checks: Checks, screenshot: Path | None) -> No
     print(f"INFO  tray shown {shown_at - start:.1f} s after start (in the log at {detected:.1f} s)")
     checks.report(platform == "windows", f"tray: Qt platform {platform!r} (want 'windows')")
     checks.report(where == "tray", f"tray: shown as {where!r} (want 'tray', not the fallback)")
-    time.sleep(2)
-    trays = [w for w in visible_windows(session) if w[0] == "Wine System Tray"]
+    trays: list[tuple[str, int, int, int, int]] = []
+    deadline = time.monotonic() + 30  # Wine's explorer.exe maps its tray window a bit later
+    while not trays and time.monotonic() < deadline:
+        time.sleep(1)
+        trays = [w for w in visible_windows(session) if w[0] == "Wine System Tray"]
     checks.report(bool(trays), f"tray: Wine's system tray window is up {trays}")
     if trays:
         _name, x, y, w, h = trays[0]
@@ -369,21 +390,15 @@ def tray_checks(session: Session, checks: Checks, screenshot: Path | None) -> No
 
 
 def take_screenshot(session: Session, dest: Path, boxes: list[tuple]) -> None:
-    full = session.root / "screen.png"
-    session.x("import", "-window", "root", str(full))
-    if not full.exists():
-        print("INFO  no screenshot (ImageMagick import failed)")
-        return
+    """The part of the screen holding `boxes` (windows as (name, x, y, w, h)), with a margin."""
     x0 = max(0, min(b[1] for b in boxes) - 16)
     y0 = max(0, min(b[2] for b in boxes) - 16)
     x1 = max(b[1] + b[3] for b in boxes) + 16
     y1 = max(b[2] + b[4] for b in boxes) + 16
     dest.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["convert", str(full), "-crop", f"{x1 - x0}x{y1 - y0}+{x0}+{y0}", "+repage", str(dest)],
-        check=False,
-    )
-    print(f"INFO  screenshot {dest} ({x1 - x0}x{y1 - y0})")
+    crop = f"{x1 - x0}x{y1 - y0}+{x0}+{y0}"
+    session.x("import", "-window", "root", "-crop", crop, "+repage", str(dest))
+    print(f"INFO  screenshot {dest} ({crop})" if dest.exists() else "INFO  no screenshot")
 
 
 def main() -> int:
@@ -423,6 +438,7 @@ def main() -> int:
                 cli_checks(session, checks)
             if "tray" not in args.skip:
                 tray_checks(session, checks, args.screenshot)
+            checks.report(session.wine_idle(), "every Wine process of the prefix ended")
         finally:
             session.close()
             if not checks.ok:

@@ -6,7 +6,15 @@
 #                                   win_amd64 wheels, installed into that Python. Idempotent.
 #   build/windows.sh build [SPEC]   stage 1, then install this repo (--no-deps) into the Windows Python
 #                                   and run PyInstaller on SPEC (default: launcher.spec at the repo root)
-#                                   into build/dist/windows (work files in build/work/windows).
+#                                   into build/dist/windows (work files in build/work/windows); for
+#                                   launcher.spec, then the check below. What .ci/run runs when
+#                                   LAUNCHER_WINDOWS_BUILD=1. Exits non-zero on any failure.
+#   build/windows.sh check          check build/dist/windows/MLflowLauncher: PE checks of both exes,
+#                                   then under Wine on Xvfb the CLI serves a folder store (/health, UI,
+#                                   REST, a Linux MLflow client), stops clean, a killed CLI takes its
+#                                   server along, and the tray comes up on Qt's `windows` platform
+#                                   (build/check_windows.py; screenshot: $WINE_CACHE/logs/windows-tray.png
+#                                   or $TRAY_SCREENSHOT). Never trusts a Wine exit code.
 #   build/windows.sh scratch        stage 1, then build and smoke-test a 20-line PySide6 tray script
 #                                   (under $WINE_CACHE/scratch) with assets/launcher.ico.
 #   build/windows.sh smoke EXE [MARKER] [SECONDS]
@@ -14,13 +22,14 @@
 #                                   a Unix path) or a window; screenshot to $WINE_CACHE/logs/.
 #   build/windows.sh py ARGS...     run the Windows python.exe under Wine (stdout piped, as it needs).
 #
-# Environment: WINE_CACHE (default /work/wine; everything large lives there), SHARED_DIR (default
-# <repo>/../shared), NICE (default 10). Logs: $WINE_CACHE/logs/, step timings: logs/timings.txt.
+# Environment: WINE_CACHE (default /work/wine; everything large lives there), WINE_STUBS (the sources
+# of the two stand-in DLLs Wine 8 lacks; default build/wine-stubs, test-only), NICE (default 10), PYTHON (the Linux Python with mlflow and psutil, for the
+# check; default python). Logs: $WINE_CACHE/logs/, step timings: logs/timings.txt.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WINE_CACHE="${WINE_CACHE:-/work/wine}"
-SHARED_DIR="${SHARED_DIR:-$REPO/../shared}"
+WINE_STUBS="${WINE_STUBS:-$REPO/build/wine-stubs}"
 NICE="${NICE:-10}"
 
 DL="$WINE_CACHE/dl"
@@ -30,6 +39,8 @@ DLLS="$WINE_CACHE/dlls"
 LOGS="$WINE_CACHE/logs"
 STAMPS="$WINE_CACHE/stamps"
 SCRATCH="$WINE_CACHE/scratch"
+BUNDLE="$REPO/build/dist/windows/MLflowLauncher"
+PYTHON="${PYTHON:-$(command -v python || command -v python3)}"
 
 export WINEPREFIX="$WINE_CACHE/prefix"
 export WINEARCH=win64
@@ -48,7 +59,7 @@ WIN_REQUIREMENTS=(
     "numpy==2.0.2"
     "setuptools>=69" "wheel"
 )
-APT_PACKAGES=(wine wine64 xvfb xauth gcc-mingw-w64-x86-64-win32 icoutils imagemagick x11-utils)
+APT_PACKAGES=(wine wine64 xvfb xauth gcc-mingw-w64-x86-64-win32 icoutils imagemagick x11-utils xdotool)
 
 mkdir -p "$DL" "$WHEELS" "$DLLS" "$LOGS" "$STAMPS" "$SCRATCH"
 
@@ -100,7 +111,7 @@ do_apt() {
 }
 
 do_dlls() {
-    local src="$SHARED_DIR/tools/wine"
+    local src="$WINE_STUBS"
     x86_64-w64-mingw32-gcc -O2 -shared -s -o "$DLLS/icuuc.dll" "$src/icuuc.c"
     x86_64-w64-mingw32-gcc -O2 -shared -s -o "$DLLS/bcryptprimitives.dll" \
         "$src/bcryptprimitives.c" "$src/bcryptprimitives.def" -lbcrypt
@@ -166,9 +177,9 @@ print('OK mlflow', mlflow.__version__, 'numpy', numpy.__version__, 'pyside6', Py
 
 stage1() {
     local t0=$SECONDS
-    [[ -f "$SHARED_DIR/tools/wine/icuuc.c" ]] || die "no $SHARED_DIR/tools/wine (set SHARED_DIR)"
+    [[ -f "$WINE_STUBS/icuuc.c" ]] || die "no $WINE_STUBS/icuuc.c (set WINE_STUBS)"
     do_apt  # always checked: dpkg-query is quick, and the packages go with the machine
-    step dlls "$(cat "$SHARED_DIR"/tools/wine/* | sha256sum | cut -c1-16)" \
+    step dlls "$(cat "$WINE_STUBS"/*.c "$WINE_STUBS"/*.def | sha256sum | cut -c1-16)" \
         "$DLLS/bcryptprimitives.dll" do_dlls
     step prefix "$(cat "$DLLS"/*.dll | sha256sum | cut -c1-16)" \
         "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" do_prefix
@@ -181,7 +192,7 @@ stage1() {
 }
 
 # ---------------------------------------------------------------------------------------- stage 2
-ensure_pefile() { python3 -c 'import pefile' 2>/dev/null || python3 -m pip install -q 'pefile>=2023.2.7'; }
+ensure_pefile() { "$PYTHON" -c 'import pefile' 2>/dev/null || "$PYTHON" -m pip install -q 'pefile>=2023.2.7'; }
 
 # pyinstaller_run WORKDIR ARGS...: PyInstaller under Wine, cwd WORKDIR.
 pyinstaller_run() {
@@ -214,11 +225,41 @@ do_build() {
     grep -q 'Successfully installed' "$LOGS/pip-install-repo.log" || die "pip install of the repo failed"
     # Apart from build/linux.sh's output, which uses build/dist and build/work directly.
     mkdir -p "$REPO/build/work/windows" "$REPO/build/dist/windows"
+    local t1=$SECONDS
     pyinstaller_run "$(dirname "$spec")" --workpath "$(winpath "$REPO/build/work/windows")" \
         --distpath "$(winpath "$REPO/build/dist/windows")" "$(winpath "$spec")" 2>&1 \
         | tee "$LOGS/pyinstaller.log"
+    # Wine's exit codes prove nothing: PyInstaller must say so, and the exe must be new.
+    grep -q 'Build complete!' "$LOGS/pyinstaller.log" || die "PyInstaller did not complete"
+    if [[ "$(basename "$spec")" == launcher.spec ]]; then
+        local exe
+        for exe in MLflowLauncher.exe MLflowLauncher-cli.exe; do
+            [[ -f "$BUNDLE/$exe" && "$BUNDLE/$exe" -nt "$LOGS/pip-install-repo.log" ]] \
+                || die "PyInstaller did not write a new $BUNDLE/$exe"
+        done
+    fi
     printf 'build\t%s s\t%s\n' "$((SECONDS - t0))" "$(date -Is)" >>"$LOGS/timings.txt"
-    log "built in $((SECONDS - t0)) s:"; ls -la "$REPO/build/dist/windows" >&2
+    log "built in $((SECONDS - t0)) s (PyInstaller $((SECONDS - t1)) s):"
+    ls -la "$REPO/build/dist/windows" >&2
+    if [[ -d "$BUNDLE" ]]; then
+        log "bundle: $(du -sm "$BUNDLE" | cut -f1) MB, $(find "$BUNDLE" -type f | wc -l) files"
+    fi
+}
+
+# check: the whole Windows check on the built bundle (build/check_windows.py). Exit code 0 only
+# when every check passed; the evidence is the app's own output, logs and HTTP answers.
+do_check() {
+    [[ -f "$BUNDLE/MLflowLauncher.exe" ]] || die "no $BUNDLE/MLflowLauncher.exe (run: build/windows.sh build)"
+    ensure_pefile
+    "$PYTHON" -c 'import mlflow, psutil' || die "$PYTHON lacks mlflow or psutil (pip install -e .)"
+    local t0=$SECONDS rc=0
+    "$PYTHON" "$REPO/build/check_windows.py" "$BUNDLE" \
+        --screenshot "${TRAY_SCREENSHOT:-$LOGS/windows-tray.png}" --json "$LOGS/check.json" \
+        2>&1 | tee "$LOGS/check.log" || rc=$?
+    printf 'check\t%s s\t%s\n' "$((SECONDS - t0))" "$(date -Is)" >>"$LOGS/timings.txt"
+    ((rc == 0)) || die "Windows check FAILED after $((SECONDS - t0)) s; see $LOGS/check.log"
+    grep -q '^OK: ' "$LOGS/check.log" || die "Windows check did not report OK; see $LOGS/check.log"
+    log "Windows check passed in $((SECONDS - t0)) s"
 }
 
 # smoke EXE [MARKER] [SECONDS]: run under Xvfb (no window manager); pass when MARKER appears or,
@@ -298,9 +339,12 @@ EOF
 cmd="${1:-setup}"; shift || true
 case "$cmd" in
     setup) stage1 ;;
-    build) stage1; do_build "$@" ;;
+    build)
+        stage1; do_build "$@"
+        if [[ -z "${1:-}" || "$(basename "$1")" == launcher.spec ]]; then do_check; fi ;;
+    check) do_check ;;
     scratch) stage1; do_scratch ;;
     smoke) do_smoke "$@" ;;
     py) winpy "$@" ;;
-    *) die "unknown command $cmd (setup|build [SPEC]|scratch|smoke EXE [MARKER] [SECONDS]|py ARGS)" ;;
+    *) die "unknown command $cmd (setup|build [SPEC]|check|scratch|smoke EXE [MARKER] [SECONDS]|py ARGS)" ;;
 esac

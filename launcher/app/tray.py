@@ -1,123 +1,44 @@
 """The tray app's start and end: one instance, the icon up fast, no server left at the end.
 
 ``run_tray(args)`` hands over to a running instance when there is one (``open NAME``, or no name:
-the last used project or the settings), else builds the app: config, :class:`ServerManager`,
-controller, and the tray icon (or a small window on desktops without a tray). Quit, the end of
-the session and SIGTERM/SIGINT all stop every server and wait until their trees are gone.
-
-Only what the icon needs is imported before it shows; MLflow never is (it runs in children).
+the last used project or the settings); otherwise it shows the tray icon first thing and only
+then loads the rest (config, server manager, menus: :mod:`launcher.ui.application`), so the icon
+appears as fast as in a bare PySide6 script. Quit, the end of the session and SIGTERM/SIGINT
+all stop every server and wait until their trees are gone. MLflow is never imported here: it
+runs in the server children.
 """
 
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import signal
 import socket
 import sys
 import threading
 import time
-import webbrowser
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Slot
+from PySide6.QtCore import QSocketNotifier, QTimer
 from PySide6.QtGui import QGuiApplication, QSessionManager
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-from launcher.app import autostart as autostart_mod
-from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths, app_paths
-from launcher.server.manager import Opener, ServerFactory, ServerManager, emit
-from launcher.server.process import MlflowServer
-from launcher.ui.controller import Autostart, Controller
-from launcher.ui.fallback import FallbackWindow
-from launcher.ui.icons import app_icon
+from launcher.ui.collector import MainThreadCollector
+from launcher.ui.icons import app_icon, state_icon
 from launcher.ui.instance import InstanceLock, InstanceServer, hand_over, instance_name
-from launcher.ui.tray import TrayIcon
+
+if TYPE_CHECKING:
+    from launcher.ui.application import TrayApp
 
 log = logging.getLogger("launcher.tray")
 
 USAGE = "usage: mlflow-launcher [open NAME]"
-HEAVY_MODULES = ("mlflow", "pandas", "numpy", "sqlalchemy")
-"""Never imported by the tray: MLflow runs in the server children (logged at quit, tested)."""
 HANDOVER_WAIT = 10.0
 """How long a second start waits for a first one that holds the lock but is not listening yet."""
-
-
-class TrayApp(QObject):
-    """The running tray: everything wired together, and a shutdown that leaves nothing behind."""
-
-    def __init__(
-        self,
-        paths: AppPaths,
-        *,
-        server_factory: ServerFactory = MlflowServer,
-        opener: Opener = webbrowser.open,
-        autostart: Autostart | None = None,
-        use_tray: bool | None = None,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.paths = paths
-        self.manager = ServerManager(paths, server_factory=server_factory, opener=opener)
-        self.controller = Controller(paths, ConfigStore(paths), self.manager, autostart=autostart)
-        self.controller.quitRequested.connect(self.quit)
-        if use_tray is None:
-            use_tray = QSystemTrayIcon.isSystemTrayAvailable()
-        self.tray: TrayIcon | None = TrayIcon(self.controller) if use_tray else None
-        self.window: FallbackWindow | None = None if use_tray else FallbackWindow(self.controller)
-        self._shut_down = False
-
-    def show(self) -> None:
-        if self.tray is not None:
-            self.tray.show()
-        elif self.window is not None:
-            self.window.show()
-        if self.controller.load_problem:
-            emit(
-                self.controller.notify,
-                "Config file reset",
-                self.controller.load_problem,
-                "warning",
-                "",
-            )
-
-    @Slot(dict)
-    def handle(self, message: dict[str, Any]) -> None:
-        """A request from a second start (or from our own command line)."""
-        name = message.get("name")
-        if message.get("command") == "open" and isinstance(name, str) and name:
-            self.controller.open_project(name)
-        else:
-            self.controller.open_default()
-
-    def shutdown(self) -> bool:
-        """Stop every server and wait for the trees to be gone; safe to call more than once."""
-        if self._shut_down:
-            return True
-        self._shut_down = True
-        if self.tray is not None:
-            self.tray.hide()
-        if self.window is not None:
-            self.window.hide()
-        started = time.monotonic()
-        clean = self.manager.stop_all(wait=True)
-        log.info(
-            "servers stopped in %.1f s%s",
-            time.monotonic() - started,
-            "" if clean else " (not all!)",
-        )
-        heavy = [name for name in HEAVY_MODULES if name in sys.modules]
-        log.info("heavy modules in the tray process: %s", ", ".join(heavy) or "none")
-        return clean
-
-    @Slot()
-    def quit(self) -> None:
-        self.shutdown()
-        QApplication.quit()
 
 
 def run_tray(args: list[str]) -> int:
@@ -129,7 +50,6 @@ def run_tray(args: list[str]) -> int:
         {"command": "open", "name": args[1]} if args else {"command": "activate"}
     )
     paths = app_paths()
-    _setup_logging(paths)
     name = instance_name(paths)
     if hand_over(name, message):
         return 0
@@ -144,46 +64,89 @@ def run_tray(args: list[str]) -> int:
             return 1
         time.sleep(0.2)
     try:
-        return _run_primary(paths, name, args)
+        _setup_logging(paths)
+        return _run_primary(paths, name, message if args else None)
     finally:
         lock.release()
 
 
-def _run_primary(paths: AppPaths, name: str, args: list[str]) -> int:
+def _run_primary(paths: AppPaths, name: str, first: dict[str, Any] | None) -> int:
     QApplication.setApplicationName("MLflow Launcher")
     QApplication.setDesktopFileName("mlflow-launcher")
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(app_icon())
+    collector = MainThreadCollector(parent=app)
+    icon: QSystemTrayIcon | None = None
+    if QSystemTrayIcon.isSystemTrayAvailable():
+        # The icon first, before the rest is even imported: it is what the user waits for.
+        icon = QSystemTrayIcon(state_icon("idle"), app)
+        icon.setToolTip("MLflow Launcher")
+        icon.show()
     server = InstanceServer(name, app)
     if not server.listen():
         log.warning("no single-instance socket: a second start will not find this one")
-    autostart = autostart_mod.for_this_os()
-    tray = TrayApp(paths, autostart=autostart, parent=app)
-    server.received.connect(tray.handle)
-    tray.show()
-    QTimer.singleShot(0, lambda: _shown(tray))
-    if args:
-        QTimer.singleShot(0, lambda: tray.handle({"command": "open", "name": args[1]}))
-    QTimer.singleShot(0, lambda: _refresh_autostart(autostart, tray))
-    app.commitDataRequest.connect(lambda manager: _session_ending(tray, manager))
-    app.aboutToQuit.connect(tray.shutdown)
-    keep = _install_signal_handlers(tray.quit)
-    _install_excepthook()
+    built: list[TrayApp] = []
+
+    def build() -> None:
+        """Everything but the icon, on the event loop's first turn: the icon is up by then."""
+        try:
+            built.append(_build(paths, icon, server, first))
+        except Exception as exc:
+            log.exception("the tray app could not start")
+            QMessageBox.critical(None, "MLflow Launcher could not start", f"{exc}\n\n"
+                                 f"Details are in the log: {paths.app_log}")  # fmt: skip
+            app.exit(1)
+
+    def quit_app() -> None:
+        if built:
+            built[0].quit()
+        else:
+            app.quit()
+
+    QTimer.singleShot(0, lambda: _shown(icon is not None))
+    QTimer.singleShot(0, build)
+    keep = _install_signal_handlers(quit_app)
+    _install_excepthook(paths)
     try:
         code = app.exec()
     finally:
-        tray.shutdown()
+        for tray in built:
+            tray.shutdown()
         server.close()
+        collector.stop()
         del keep
     log.info("tray exited with %s", code)
     return int(code)
 
 
-def _shown(tray: TrayApp) -> None:
+def _build(
+    paths: AppPaths,
+    icon: QSystemTrayIcon | None,
+    server: InstanceServer,
+    first: dict[str, Any] | None,
+) -> TrayApp:
+    from launcher.app import autostart as autostart_mod
+    from launcher.ui.application import TrayApp
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    autostart = autostart_mod.for_this_os()
+    tray = TrayApp(paths, autostart=autostart, icon=icon, use_tray=icon is not None, parent=app)
+    server.received.connect(tray.handle)
+    tray.show()
+    if first is not None:
+        tray.handle(first)
+    _refresh_autostart(autostart, tray)
+    app.commitDataRequest.connect(lambda manager: _session_ending(tray, manager))
+    app.aboutToQuit.connect(tray.shutdown)
+    return tray
+
+
+def _shown(in_tray: bool) -> None:
     """The line the benchmark and the Windows smoke test wait for."""
     platform = QGuiApplication.platformName()
-    where = "tray" if tray.tray is not None else "fallback window"
+    where = "tray" if in_tray else "fallback window"
     log.info("platform %s; tray shown (%s) t=%.6f", platform, where, time.time())
 
 
@@ -250,26 +213,57 @@ def _install_signal_handlers(on_signal: Callable[[], None]) -> object:
     return (reader, writer, notifier)
 
 
-def _install_excepthook() -> None:
+def _install_excepthook(paths: AppPaths) -> None:
     """A bug in a click handler shows a dialog and is logged; the tray keeps running."""
 
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         log.error("unexpected error", exc_info=(kind, exc, tb))
         if issubclass(kind, KeyboardInterrupt):
             return
-        QTimer.singleShot(0, lambda: QMessageBox.critical(
-            None, "MLflow Launcher: unexpected error",
-            f"Something went wrong: {exc}\n\nDetails are in the log: {app_paths().app_log}",
-        ))  # fmt: skip
+        text = f"Something went wrong: {exc}\n\nDetails are in the log: {paths.app_log}"
+        QTimer.singleShot(
+            0, lambda: QMessageBox.critical(None, "MLflow Launcher: unexpected error", text)
+        )
 
     sys.excepthook = hook
 
 
+class _AppLogHandler(logging.FileHandler):
+    """The app log, capped in size with a few old copies, like ``RotatingFileHandler``.
+
+    Written here because ``logging.handlers`` brings pickle and queue along: 1.8 MiB of an idle
+    tray's memory for one feature. Only the primary instance writes this log.
+    """
+
+    def __init__(self, path: Path, max_bytes: int = 1_000_000, backups: int = 3) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.path = path
+        self.max_bytes = max_bytes
+        self.backups = backups
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self.stream is not None and self.stream.tell() >= self.max_bytes:
+                self._rotate()
+        except OSError:
+            pass  # a full disk must not stop the tray; the line below may still fail quietly
+        super().emit(record)
+
+    def _rotate(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+        self.stream = None
+        for n in range(self.backups - 1, 0, -1):
+            older = self.path.with_name(f"{self.path.name}.{n}")
+            if older.exists():
+                os.replace(older, self.path.with_name(f"{self.path.name}.{n + 1}"))
+        os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+        self.stream = self._open()
+
+
 def _setup_logging(paths: AppPaths) -> None:
     paths.log_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
-        paths.app_log, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
+    handler = _AppLogHandler(paths.app_log)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)

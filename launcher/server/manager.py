@@ -16,7 +16,6 @@ import logging
 import sys
 import threading
 import time
-import webbrowser
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance, Slot
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.failures import Cause, Failure, ServerFailed
-from launcher.server.process import MlflowServer, State
+from launcher.server.state import State
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +96,20 @@ ServerFactory = Callable[..., ServerLike]
 Opener = Callable[[str], Any]
 
 
+def mlflow_server(project: Project, paths: AppPaths, **kwargs: Any) -> ServerLike:
+    """The real server factory, importing the process code only when a server starts."""
+    from launcher.server.process import MlflowServer
+
+    return MlflowServer(project, paths, **kwargs)
+
+
+def open_in_browser(url: str) -> bool:
+    """The real opener: Python's ``webbrowser`` (honours BROWSER), imported when first used."""
+    import webbrowser
+
+    return webbrowser.open(url)
+
+
 @dataclass(eq=False)
 class _Entry:
     project: Project
@@ -112,7 +125,11 @@ class _Entry:
 
 
 class ServerManager(QObject):
-    """One server per project, started and stopped off the GUI thread."""
+    """One server per project, started and stopped off the GUI thread.
+
+    Its worker threads emit its signals, so it must outlive them: give it a parent (the tray
+    app does) or keep it until :meth:`stop_all` with ``wait=True`` returned.
+    """
 
     stateChanged = Signal(str)
     """A project's state may have changed (name); read it back with :meth:`state`."""
@@ -130,8 +147,8 @@ class ServerManager(QObject):
         self,
         paths: AppPaths,
         *,
-        server_factory: ServerFactory = MlflowServer,
-        opener: Opener = webbrowser.open,
+        server_factory: ServerFactory = mlflow_server,
+        opener: Opener = open_in_browser,
         idle_check_ms: int = IDLE_CHECK_MS,
         parent: QObject | None = None,
     ) -> None:
@@ -223,7 +240,7 @@ class ServerManager(QObject):
         entry = self._entries.get(project.name)
         if entry is not None and self.state(project.name) is State.RUNNING and entry.server.url:
             entry.server.last_activity = time.monotonic()
-            self.open_url(entry.server.url)
+            self.open_url(entry.server.url, project=entry.project)
             return
         if entry is not None and self.state(project.name) is State.STARTING:
             entry.open_when_ready = True
@@ -294,9 +311,17 @@ class ServerManager(QObject):
             return False
         return True
 
-    def open_url(self, url: str) -> None:
-        """Hand ``url`` to the browser in a thread: ``webbrowser`` may run a program first."""
-        thread = threading.Thread(target=self._open_safely, args=(url,), daemon=True)
+    def open_url(self, url: str, *, project: Project | None = None) -> None:
+        """Hand ``url`` to the browser in a thread: ``webbrowser`` may run a program first.
+
+        With ``project``, ``url`` is its server's root and what opens is the project's own view
+        (only its prefix's experiments, :func:`launcher.server.experiments.open_url_for`): that
+        reads the experiment list over REST, so it happens in the thread too, and falls back to
+        the root if the list cannot be read.
+        """
+        thread = threading.Thread(
+            target=_open_safely, args=(self._opener, url, project), daemon=True
+        )
         thread.start()
 
     @Slot()
@@ -357,8 +382,8 @@ class ServerManager(QObject):
             emit(self._event, "failed", server, Failure(Cause.STOPPED, "stopped while starting"))
             return
         emit(self._event, "ready", server, url)
-        if server.pid is None:
-            return  # a remote tracking server: nothing to watch
+        # Watch until it exits. Not "if server.pid": a server that died right after it was
+        # ready has no pid any more, and would go unnoticed. (A remote one returns at once.)
         server.wait()
         if server.state is State.FAILED and server.failure is not None:
             emit(self._event, "failed", server, server.failure)
@@ -377,7 +402,7 @@ class ServerManager(QObject):
             entry.busy = False
             url = str(payload)
             if entry.open_when_ready and self.open_browser:
-                self.open_url(url)
+                self.open_url(url, project=entry.project)
             entry.open_when_ready = False
             emit(self.stateChanged, name)
             emit(self.ready, name, url)
@@ -415,11 +440,17 @@ class ServerManager(QObject):
         with self._threads_lock:
             return [t for t in self._threads if t.is_alive()]
 
-    def _open_safely(self, url: str) -> None:
-        try:
-            self._opener(url)
-        except Exception:
-            log.exception("could not open %s in the browser", url)
+
+def _open_safely(opener: Opener, url: str, project: Project | None = None) -> None:
+    """Browser thread; it holds no reference to the manager (see :class:`ServerManager`)."""
+    try:
+        if project is not None and project.prefix:
+            from launcher.server.experiments import open_url_for  # yaml: not at tray start
+
+            url = open_url_for(project, url)
+        opener(url)
+    except Exception:
+        log.exception("could not open %s in the browser", url)
 
 
 def _stop_quietly(server: ServerLike) -> None:

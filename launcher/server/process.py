@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from enum import Enum
 from pathlib import Path
 from typing import IO
 
@@ -31,6 +30,7 @@ from launcher.model.stores import Store, StoreError, StoreKind
 from launcher.server import command as commands
 from launcher.server import environment, lifeline, rest, schema
 from launcher.server.failures import Cause, Failure, ServerFailed, classify
+from launcher.server.state import State
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +41,6 @@ PORT_ATTEMPTS = 5
 EXISTS_TIMEOUT = 15.0
 LOG_BYTES = 2_000_000
 LOG_BACKUPS = 3
-
-
-class State(str, Enum):
-    STOPPED = "stopped"
-    STARTING = "starting"
-    RUNNING = "running"
-    FAILED = "failed"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -195,7 +188,13 @@ class MlflowServer:
         proc = self._proc
         if proc is None:
             return None
-        code = proc.wait()
+        while True:
+            try:
+                # Polled: on Windows an endless Popen.wait() cannot be interrupted by Ctrl-C.
+                code = proc.wait(0.5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
         self._finish_reader()
         with self._lock:
             if self.state is State.RUNNING and not self._stop_requested.is_set():

@@ -17,13 +17,14 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
+from launcher.model.catalog import Listed
 from launcher.model.config import Config, ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError
 from launcher.server.failures import Cause, Failure
-from launcher.server.manager import ServerManager, emit
-from launcher.server.process import State
+from launcher.server.manager import ServerManager, State, emit
+from launcher.ui.team import TeamProjects
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ class Controller(QObject):
         manager.failed.connect(self._on_failed)
         manager.idleStopped.connect(self._on_idle_stopped)
         self._apply_settings()
+        self.team = TeamProjects(paths, parent=self)
+        self.team.changed.connect(self._on_team_changed)
+        self.team.merged(self.config)  # the last known team projects now, a fresh read in a thread
 
     # -- config --------------------------------------------------------------------------------
 
@@ -100,7 +104,22 @@ class Controller(QObject):
         return list(self.config.projects)
 
     def find(self, name: str) -> Project | None:
-        return self.config.find(name)
+        """A local project, else a (read-only) team project of that name."""
+        local = self.config.find(name)
+        if local is not None:
+            return local
+        listed = self.team.find(self.config, name)
+        return listed.project if listed is not None else None
+
+    def listed(self) -> list[Listed]:
+        """Every project as the menu lists it: local ones, then team ones (marked)."""
+        return self.team.merged(self.config).projects
+
+    def is_team(self, name: str) -> bool:
+        if self.config.find(name) is not None:
+            return False
+        listed = self.team.find(self.config, name)
+        return listed is not None and listed.team
 
     def _apply_settings(self) -> None:
         s = self.config.settings
@@ -229,6 +248,16 @@ class Controller(QObject):
         project = self._project_or_warn(name)
         if project is None:
             return
+        if self.is_team(name):
+            emit(
+                self.notify,
+                f"{name} is a team project",
+                "Team projects are read-only. Duplicate it in Settings to make a local copy "
+                "you can change.",
+                "info",
+                name,
+            )
+            return
         key = f"edit:{name}"
         editor = self._windows.get(key)
         if not isinstance(editor, ProjectEditor) or not editor.isVisible():
@@ -251,6 +280,31 @@ class Controller(QObject):
 
         self.update_config(change)
         self.manager.forget(name)
+
+    def open_link(self, name: str, url: str) -> None:
+        """A deep link into a running project's UI (an experiment, a stage's comparison)."""
+        server = self.manager.server(name)
+        if server is not None:
+            server.last_activity = time.monotonic()  # it is being used: no idle stop
+        self.manager.open_url(url)
+
+    def new_experiment_name(self, name: str) -> None:
+        """The "New experiment name…" dialog for a project (its server's list when it runs)."""
+        from launcher.ui.name_dialog import NameDialog
+
+        project = self._project_or_warn(name)
+        if project is None:
+            return
+        key = f"name:{name}"
+        dialog = self._windows.get(key)
+        if not isinstance(dialog, NameDialog) or not dialog.isVisible():
+            dialog = NameDialog(project, self.paths, base_url=self.manager.url(name))
+            self._windows[key] = dialog
+        _raise(dialog)
+
+    def refresh_team(self) -> None:
+        """Read the subscribed team catalogs again (in a thread); views refresh when done."""
+        self.team.refresh(self.config.catalogs)
 
     def show_settings(self) -> None:
         from launcher.ui.settings import SettingsDialog
@@ -321,6 +375,12 @@ class Controller(QObject):
         self._upgrading.discard(name)
         emit(self.notify, f"{name}: {failure.cause.label}", failure.message, "error", name)
 
+    @Slot()
+    def _on_team_changed(self) -> None:
+        emit(
+            self.changed,
+        )
+
     @Slot(str)
     def _on_idle_stopped(self, name: str) -> None:
         minutes = self.config.settings.idle_stop_minutes
@@ -332,7 +392,10 @@ class Controller(QObject):
     # -- helpers -------------------------------------------------------------------------------
 
     def _project_or_warn(self, name: str) -> Project | None:
-        project = self.find(name) or self.reload().find(name)
+        project = self.find(name)
+        if project is None:
+            self.reload()
+            project = self.find(name)
         if project is None:
             known = ", ".join(p.name for p in self.config.projects) or "none"
             emit(

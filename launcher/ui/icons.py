@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from enum import Enum
 from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon
 
-from launcher.server.process import State
-
 STATES = ("idle", "starting", "running", "failed")
-_FOR_STATE = {
-    State.STOPPED: "idle",
-    State.STARTING: "starting",
-    State.RUNNING: "running",
-    State.FAILED: "failed",
-}
+_FOR_STATE = {"stopped": "idle", "starting": "starting", "running": "running", "failed": "failed"}
+"""Server state (its value) -> icon. By value, so showing the first icon imports no server code."""
 
 
 @cache
@@ -61,9 +56,9 @@ def state_icon(state: str) -> QIcon:
     return _icon(f"tray-{state if state in STATES else 'idle'}")
 
 
-def project_icon(state: State) -> QIcon:
+def project_icon(state: Enum) -> QIcon:
     """A project's icon in menus and lists: the tray icon of its own state."""
-    return state_icon(_FOR_STATE[state])
+    return state_icon(_FOR_STATE.get(str(state.value), "idle"))
 
 
 def app_icon() -> QIcon:

@@ -11,20 +11,21 @@ or ``{"command": "activate"}``.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
 import logging
+import os
 import re
+import sys
 import time
 from typing import Any
 
-from filelock import FileLock, Timeout
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from launcher.model.paths import AppPaths
-from launcher.server.manager import emit
 
 log = logging.getLogger(__name__)
 
@@ -71,22 +72,61 @@ def hand_over(name: str, message: dict[str, Any], timeout_ms: int = CONNECT_MS) 
 
 
 class InstanceLock:
-    """Held by the running tray for its lifetime; released by the OS if it dies."""
+    """Held by the running tray for its lifetime; the OS releases it if the tray dies.
+
+    A plain OS lock (``flock``/``msvcrt.locking``) on a file in the config folder: imported
+    before the icon shows, so it avoids the heavier filelock package.
+    """
 
     def __init__(self, paths: AppPaths) -> None:
         paths.config_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = FileLock(str(paths.config_dir / "tray.lock"))
+        self.path = paths.config_dir / "tray.lock"
+        self._fd: int | None = None
 
     def acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
+            _lock(fd)
+        except OSError:
+            os.close(fd)
             return False
+        self._fd = fd
         return True
 
     def release(self) -> None:
-        if self._lock.is_locked:
-            self._lock.release()
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                _unlock(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+
+if sys.platform == "win32":  # pragma: no cover - Windows only
+
+    def _lock(fd: int) -> None:
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+    def _unlock(fd: int) -> None:
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+
+    def _lock(fd: int) -> None:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fd: int) -> None:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class InstanceServer(QObject):
@@ -138,4 +178,6 @@ class InstanceServer(QObject):
         socket.write(b"ok\n")
         socket.flush()
         log.info("second start asked for %s", message)
+        from launcher.server.manager import emit  # not before the icon shows: see app.tray
+
         emit(self.received, message)

@@ -10,9 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QMouseEvent
 from PySide6.QtWidgets import QMenu, QWidget
 
-from launcher.server.process import State
+from launcher.model.catalog import Listed
+from launcher.server.manager import State
 from launcher.ui.controller import Controller
 from launcher.ui.icons import project_icon
+from launcher.ui.team import label, tooltip
 
 
 class ClickableSubmenus(QMenu):
@@ -49,11 +51,14 @@ def populate(menu: QMenu, controller: Controller) -> None:
         old.deleteLater()  # clear() keeps submenus alive as children: drop last time's
     menu.clear()
     config = controller.reload()
-    if not config.projects:
+    listed = controller.listed()
+    if not listed:
         empty = menu.addAction("No projects yet: add one in Settings…")
         empty.triggered.connect(controller.show_settings)
-    for project in config.projects:
-        _add_project(menu, controller, project.name)
+    for entry in listed:
+        _add_project(menu, controller, entry)
+    if config.catalogs:
+        _add_team_status(menu, controller)
     menu.addSeparator()
     stop_all = menu.addAction("Stop all")
     stop_all.setEnabled(bool(controller.manager.active()))
@@ -69,13 +74,34 @@ def populate(menu: QMenu, controller: Controller) -> None:
     menu.addAction("Quit").triggered.connect(controller.quit)
 
 
-def _add_project(menu: QMenu, controller: Controller, name: str) -> None:
+def _add_team_status(menu: QMenu, controller: Controller) -> None:
+    """Team catalogs: say when one could not be read, and offer a fresh read."""
+    refreshing = controller.team.refreshing
+    for status in controller.team.problems():
+        if status.fetched_at is None and refreshing:
+            continue  # never read yet, and the first read is under way
+        text = "Team catalog could not be read"
+        if status.fetched_at is not None:
+            text += ": showing its last known copy"
+        note = menu.addAction(text)
+        note.setObjectName("team-problem")
+        note.setEnabled(False)
+        note.setToolTip(status.describe())
+    refresh = menu.addAction("Reading team projects…" if refreshing else "Refresh team projects")
+    refresh.setObjectName("refresh-team")
+    refresh.setEnabled(not refreshing)
+    refresh.triggered.connect(controller.refresh_team)
+
+
+def _add_project(menu: QMenu, controller: Controller, listed: Listed) -> None:
+    name = listed.project.name
     state = controller.state(name)
-    sub = ClickableSubmenus(f"{name}  —  {controller.status_text(name)}", menu)
+    sub = ClickableSubmenus(f"{label(listed)}  —  {controller.status_text(name)}", menu)
     sub.setIcon(project_icon(state))
     sub.setToolTipsVisible(True)
     entry = sub.menuAction()
     entry.setObjectName(f"project:{name}")
+    entry.setToolTip(tooltip(listed))
     entry.triggered.connect(lambda _=False, n=name: controller.open_project(n))
     running = state is State.RUNNING
     active = state in (State.STARTING, State.RUNNING)
@@ -91,13 +117,24 @@ def _add_project(menu: QMenu, controller: Controller, name: str) -> None:
     font = opener.font()
     font.setBold(True)
     opener.setFont(font)
+    url = controller.manager.url(name)
+    if running and url:
+        from launcher.ui.experiments_menu import ExperimentsMenu  # loads in the background
+
+        experiments = ExperimentsMenu(
+            listed.project, url, lambda link: controller.open_link(name, link), parent=sub
+        )
+        sub.addMenu(experiments)
     add("Stop", lambda: controller.stop(name), active)
     add("Restart", lambda: controller.restart(name), True)
     sub.addSeparator()
     add("Copy URL", lambda: controller.copy_url(name), running)
     add("Copy tracking snippet", lambda: controller.copy_snippet(name))
+    add("New experiment name…", lambda: controller.new_experiment_name(name))
     add("Show log", lambda: controller.show_log(name))
-    add("Edit…", lambda: controller.edit_project(name))
+    edit = add("Edit…", lambda: controller.edit_project(name), not listed.read_only)
+    if listed.read_only:
+        edit.setToolTip("A team project is read-only: duplicate it in Settings to change it.")
     failure = controller.manager.failure(name)
     if failure is not None:
         sub.addSeparator()

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from launcher.model.project import Project, ProjectError, validate
 from launcher.model.stores import Store, StoreError, parse_store
 from launcher.server.interpreters import Interpreter
-from launcher.server.process import State
+from launcher.server.manager import State
 from launcher.ui.controller import Controller
 from launcher.ui.dialogs import mlflow_version
 from launcher.ui.icons import app_icon

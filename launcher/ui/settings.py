@@ -8,6 +8,7 @@ meanwhile is never overwritten.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QBrush, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -34,7 +35,10 @@ from launcher.server.manager import POLICY_KEEP, POLICY_STOP
 from launcher.ui.controller import Controller
 from launcher.ui.icons import app_icon, project_icon
 from launcher.ui.project_editor import ProjectEditor
+from launcher.ui.team import label, tooltip
 from launcher.ui.widgets import named
+
+_NAME = Qt.ItemDataRole.UserRole
 
 
 class SettingsDialog(QDialog):
@@ -45,6 +49,7 @@ class SettingsDialog(QDialog):
         self.setWindowIcon(app_icon())
         self.resize(760, 440)
         self.editor: ProjectEditor | None = None
+        self.discover_dialog: QDialog | None = None
         tabs = QTabWidget()
         tabs.addTab(self._projects_tab(), "Projects")
         tabs.addTab(self._general_tab(), "General")
@@ -75,6 +80,7 @@ class SettingsDialog(QDialog):
         self.buttons: dict[str, QPushButton] = {}
         for key, text, slot in (
             ("add", "Add…", self.add),
+            ("discover", "Add from folder…", self.add_from_folder),
             ("edit", "Edit…", self.edit),
             ("duplicate", "Duplicate…", self.duplicate),
             ("remove", "Remove", self.remove),
@@ -97,10 +103,17 @@ class SettingsDialog(QDialog):
         selected = self.selected_name()
         config = self.controller.config
         self.table.clear()
-        for project in config.projects:
-            item = QTreeWidgetItem([project.name, _store_text(project), ""])
+        for listed in self.controller.listed():
+            project = listed.project
+            item = QTreeWidgetItem([label(listed), _store_text(project), ""])
+            item.setData(0, _NAME, project.name)
             self._set_state(item, project.name)
             item.setToolTip(1, project.store)
+            if listed.team:  # read-only: shown greyed, with where it comes from
+                grey = QBrush(self.palette().color(QPalette.ColorRole.PlaceholderText))
+                for column in (0, 1):
+                    item.setForeground(column, grey)
+                    item.setToolTip(column, tooltip(listed))
             self.table.addTopLevelItem(item)
             if project.name == selected:
                 self.table.setCurrentItem(item)
@@ -117,13 +130,15 @@ class SettingsDialog(QDialog):
 
     def selected_name(self) -> str:
         item = self.table.currentItem() if hasattr(self, "table") else None
-        return item.text(0) if item is not None else ""
+        return str(item.data(0, _NAME) or item.text(0)) if item is not None else ""
 
     def _update_buttons(self) -> None:
         name = self.selected_name()
         names = [p.name for p in self.controller.config.projects]
-        for key in ("edit", "duplicate", "remove"):
-            self.buttons[key].setEnabled(bool(name))
+        local = bool(name) and not self.controller.is_team(name)
+        self.buttons["duplicate"].setEnabled(bool(name))  # of a team project: a local copy
+        for key in ("edit", "remove"):
+            self.buttons[key].setEnabled(local)
         self.buttons["up"].setEnabled(
             bool(name) and names.index(name) > 0 if name in names else False
         )
@@ -136,9 +151,24 @@ class SettingsDialog(QDialog):
         self._open_editor(None, is_new=True)
 
     @Slot()
+    def add_from_folder(self) -> None:
+        """Find the stores under a folder or share and add the chosen ones."""
+        from launcher.ui.discover_dialog import DiscoverDialog
+
+        dialog = DiscoverDialog(
+            self.controller.update_config,
+            lambda: [x.project for x in self.controller.listed()],
+            parent=self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.discover_dialog = dialog
+        dialog.open()
+
+    @Slot()
     def edit(self) -> None:
-        project = self.controller.find(self.selected_name())
-        if project is not None:
+        name = self.selected_name()
+        project = self.controller.find(name)
+        if project is not None and not self.controller.is_team(name):
             self._open_editor(project)
 
     @Slot()
@@ -158,7 +188,7 @@ class SettingsDialog(QDialog):
     @Slot()
     def remove(self) -> None:
         name = self.selected_name()
-        if not name:
+        if not name or self.controller.is_team(name):
             return
         running = self.controller.state(name).value in ("running", "starting")
         text = f"Remove the project “{name}” from the launcher?"

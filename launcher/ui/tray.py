@@ -7,7 +7,7 @@ its log), and a double-click that opens the last used project.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from launcher.ui.controller import Controller
@@ -23,10 +23,17 @@ MESSAGE_MS = 8000
 
 
 class TrayIcon(QObject):
-    def __init__(self, controller: Controller, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        controller: Controller,
+        *,
+        icon: QSystemTrayIcon | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        """``icon``: adopt a tray icon that is already shown (the app shows one first thing)."""
         super().__init__(parent)
         self.controller = controller
-        self.icon = QSystemTrayIcon(self)
+        self.icon = icon if icon is not None else QSystemTrayIcon(self)
         self.menu: QMenu = ClickableSubmenus()
         self.menu.aboutToShow.connect(self.rebuild_menu)
         self.icon.setContextMenu(self.menu)
@@ -36,9 +43,9 @@ class TrayIcon(QObject):
         controller.notify.connect(self.show_message)
         self.aggregate = ""
         self.refresh()
-        # Filled once now too, so a menu exported over D-Bus (which may skip aboutToShow)
-        # is never empty.
-        self.rebuild_menu()
+        # Filled once soon too, so a menu exported over D-Bus (which may skip aboutToShow) is
+        # never empty; not now, so the icon's first paint does not wait for it.
+        QTimer.singleShot(0, self.rebuild_menu)
 
     def show(self) -> None:
         self.icon.show()

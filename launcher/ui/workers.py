@@ -1,72 +1,90 @@
 """Running slow calls (doctor, interpreter discovery, a path check on a share) off the GUI thread.
 
-A :class:`Task` runs a function in a plain thread and hands the result back through a queued
-signal, so the callbacks always run in the GUI thread. A task whose owner widget was closed in
-the meantime drops its result instead of touching a deleted widget.
+:func:`run_in_thread` runs a function in a plain thread and hands the result back through one
+long-lived relay object's queued signal, so the callbacks always run in the GUI thread. The
+worker thread never holds a QObject of its own: if it did, and dropped the last reference, Qt
+would delete that object from the wrong thread while its result was still queued (a crash). A
+task whose owner widget was deleted in the meantime drops its result instead of touching it.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 
 from launcher.server.manager import emit
 
 log = logging.getLogger(__name__)
 
-_running: set[Task] = set()
-"""Tasks in flight: kept alive here until their result is delivered."""
 
-
-class Task(QObject):
-    _finished = Signal(bool, object)
+class Task:
+    """One call in flight: what to run and whom to tell. A plain object, safe in any thread."""
 
     def __init__(
         self,
         fn: Callable[[], Any],
         on_done: Callable[[Any], None],
-        on_error: Callable[[BaseException], None] | None = None,
-        *,
-        owner: QObject | None = None,
-        name: str = "task",
+        on_error: Callable[[BaseException], None] | None,
+        owner: QObject | None,
+        name: str,
     ) -> None:
-        super().__init__()
-        self._fn = fn
-        self._on_done = on_done
-        self._on_error = on_error
-        self._owner = owner
-        self._name = name
-        self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self.fn = fn
+        self.on_done = on_done
+        self.on_error = on_error
+        self.owner = owner
+        self.name = name
 
-    def start(self) -> Task:
-        _running.add(self)
-        threading.Thread(target=self._run, name=self._name, daemon=True).start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            result = self._fn()
-        except Exception as exc:
-            emit(self._finished, False, exc)
-        else:
-            emit(self._finished, True, result)
-
-    @Slot(bool, object)
-    def _deliver(self, ok: bool, payload: Any) -> None:
-        _running.discard(self)
-        if self._owner is not None and not shiboken6.isValid(self._owner):
+    def deliver(self, ok: bool, payload: Any) -> None:
+        """In the GUI thread: call back, unless the owner is gone."""
+        if self.owner is not None and not shiboken6.isValid(self.owner):
             return
         if ok:
-            self._on_done(payload)
-        elif self._on_error is not None:
-            self._on_error(payload)
+            self.on_done(payload)
+        elif self.on_error is not None:
+            self.on_error(payload)
         else:
-            log.error("%s failed: %s", self._name, payload)
+            log.error("%s failed: %s", self.name, payload)
+
+
+class _Relay(QObject):
+    """Lives in the GUI thread for the whole run; carries results there.
+
+    Workers send a number, not the task: the task holds callbacks bound to widgets, and a
+    worker thread must never hold (and maybe drop last) a reference to a Qt object.
+    """
+
+    finished = Signal(int, bool, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[int, Task] = {}
+        self.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(int, bool, object)
+    def _deliver(self, token: int, ok: bool, payload: Any) -> None:
+        task = self.pending.pop(token, None)
+        if task is not None:
+            task.deliver(ok, payload)
+
+
+_relay: _Relay | None = None
+_tokens = itertools.count(1)
+
+
+def _the_relay() -> _Relay:
+    global _relay
+    if _relay is None:
+        _relay = _Relay()
+        app = QCoreApplication.instance()
+        if app is not None:
+            _relay.moveToThread(app.thread())
+    return _relay
 
 
 def run_in_thread(
@@ -77,5 +95,23 @@ def run_in_thread(
     owner: QObject | None = None,
     name: str = "task",
 ) -> Task:
-    """Run ``fn`` in a thread; ``on_done(result)`` or ``on_error(exc)`` later in the GUI thread."""
-    return Task(fn, on_done, on_error, owner=owner, name=name).start()
+    """Run ``fn`` in a thread; ``on_done(result)`` or ``on_error(exc)`` later in the GUI thread.
+
+    Call it from the GUI thread.
+    """
+    task = Task(fn, on_done, on_error, owner, name)
+    relay = _the_relay()
+    token = next(_tokens)
+    relay.pending[token] = task
+    signal = relay.finished
+
+    def run() -> None:
+        try:
+            result = fn()
+        except Exception as exc:
+            emit(signal, token, False, exc)
+        else:
+            emit(signal, token, True, result)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return task

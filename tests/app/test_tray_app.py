@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from launcher.app.tray import TrayApp, run_tray
+from launcher.app.tray import run_tray
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.process import State
+from launcher.server.state import State
+from launcher.ui.application import TrayApp
 from tests.ui.fakes import FakeFactory, alive
 from tests.ui.helpers import write_config
 
@@ -82,3 +83,25 @@ def test_bad_arguments_are_a_usage_error(capsys) -> None:
     assert run_tray(["open"]) == 2
     assert run_tray(["frobnicate", "x"]) == 2
     assert "usage: mlflow-launcher [open NAME]" in capsys.readouterr().err
+
+
+def test_the_app_log_rotates_and_keeps_a_few_copies(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    from launcher.app.tray import _AppLogHandler
+
+    path = tmp_path / "launcher.log"
+    handler = _AppLogHandler(path, max_bytes=200, backups=2)
+    logger = logging.getLogger("test-rotation")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        for i in range(60):
+            logger.warning("line %02d of the app log", i)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["launcher.log", "launcher.log.1", "launcher.log.2"]
+    assert path.stat().st_size < 250
+    assert path.read_text().splitlines()[-1] == "line 59 of the app log"

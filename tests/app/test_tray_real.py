@@ -11,11 +11,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from launcher.app.tray import TrayApp
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server import rest
-from launcher.server.process import State
+from launcher.server.state import State
+from launcher.ui.application import TrayApp
 from tests.ui.fakes import alive
 from tests.ui.helpers import action, menu_entries, write_config
 

@@ -41,6 +41,7 @@ def _calls(snippet: str) -> dict[str, list[object]]:
         ("sqlite:///C:/path/mlflow.db", "sqlite:///C:/path/mlflow.db"),
         (r"C:\path with space\mlflow.db", "sqlite:///C:/path with space/mlflow.db"),
         ("postgresql://me:secret@db.example/mlflow", "postgresql://me:secret@db.example/mlflow"),
+        ("postgresql://me:it's\\x@db/mlflow", "postgresql://me:it's\\x@db/mlflow"),
         ("https://mlflow.example:8443/", "https://mlflow.example:8443"),
     ],
 )
@@ -58,6 +59,11 @@ def test_folder_stores_opt_in_to_mlflow_file_store_and_others_do_not() -> None:
     assert _calls(folder)["environ"] == ["MLFLOW_ALLOW_FILE_STORE", "true"]
     assert "environ" not in _calls(sqlite)
     assert "import os" not in sqlite
+
+
+def test_quotes_in_a_posix_sqlite_path_survive() -> None:
+    snippet = tracking_snippet(Project("p", '/data/it\'s "here"/mlflow.db'), windows=False)
+    assert _calls(snippet)["set_tracking_uri"] == ['sqlite:////data/it\'s "here"/mlflow.db']
 
 
 def test_no_prefix_means_a_plain_experiment_name_and_no_comment() -> None:

@@ -20,7 +20,7 @@ from launcher.model.project import Project
 from launcher.server import rest
 from launcher.server.failures import Cause, Failure
 from launcher.server.manager import POLICY_STOP, ServerManager
-from launcher.server.process import State
+from launcher.server.state import State
 from tests.ui.fakes import FakeFactory, alive
 
 pytestmark = pytest.mark.gui
@@ -198,6 +198,19 @@ def test_a_server_that_dies_is_reported_failed(qtbot, manager, factory) -> None:
         psutil.Process(factory.of("A")[0].pid or 0).kill()
     assert failed.args[0] == "A"
     assert manager.state("A") is State.FAILED
+
+
+def test_a_remote_project_stays_running_and_is_never_idle_stopped(qtbot, manager, factory) -> None:
+    factory.remote.add("R")
+    manager.configure(policy="keep", idle_minutes=1, open_browser=False)
+    with qtbot.waitSignal(manager.ready, timeout=5000):
+        manager.open(project("R"))
+    qtbot.wait(200)  # the watcher returned at once: nothing to watch
+    assert manager.state("R") is State.RUNNING
+    factory.of("R")[0].last_activity = time.monotonic() - 3600
+    manager.check_idle()
+    qtbot.wait(100)
+    assert manager.state("R") is State.RUNNING
 
 
 def test_restart_replaces_the_server_and_its_process(qtbot, manager, factory) -> None:

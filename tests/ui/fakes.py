@@ -19,7 +19,7 @@ import psutil
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.failures import Cause, Failure, ServerFailed
-from launcher.server.process import State
+from launcher.server.state import State
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
 
@@ -36,6 +36,7 @@ class FakeServer:
         on_change: Callable[[FakeServer], None] | None = None,
         delay: float = 0.05,
         failure: Failure | None = None,
+        remote: bool = False,
     ) -> None:
         self.project = project
         self.paths = paths
@@ -43,6 +44,8 @@ class FakeServer:
         self.on_change = on_change
         self.delay = delay
         self.planned_failure = failure
+        self.remote = remote
+        """A remote tracking server: checked, never started, so no process."""
         self.state = State.STOPPED
         self.url: str | None = None
         self.port: int | None = None
@@ -73,8 +76,9 @@ class FakeServer:
             self._log(f"failed: {self.planned_failure}")
             self._set(State.FAILED)
             raise ServerFailed(self.planned_failure)
-        self._proc = subprocess.Popen(SLEEPER)
-        self.pids.append(self._proc.pid)
+        if not self.remote:
+            self._proc = subprocess.Popen(SLEEPER)
+            self.pids.append(self._proc.pid)
         if self._stop.wait(self.delay):
             self._kill()
             self._set(State.STOPPED)
@@ -129,6 +133,7 @@ class FakeFactory:
         self.delay = delay
         self.delays: dict[str, float] = {}
         self.failures: dict[str, Failure] = {}
+        self.remote: set[str] = set()
         self.servers: list[FakeServer] = []
 
     def __call__(self, project: Project, paths: AppPaths, **kwargs: object) -> FakeServer:
@@ -136,6 +141,7 @@ class FakeFactory:
             project, paths,
             delay=self.delays.get(project.name, self.delay),
             failure=self.failures.get(project.name),
+            remote=project.name in self.remote,
             **kwargs,  # type: ignore[arg-type]
         )  # fmt: skip
         self.servers.append(server)

@@ -74,3 +74,24 @@ def test_copy_puts_the_log_on_the_clipboard(qtbot, tmp_path: Path) -> None:
     qtbot.addWidget(viewer)
     viewer.copy()
     assert QGuiApplication.clipboard().text() == "alpha\nbeta"
+
+
+def test_the_collector_keeps_gc_in_the_gui_thread(qtbot) -> None:
+    import gc
+
+    from launcher.ui.collector import MainThreadCollector
+
+    gc.enable()
+    collector = MainThreadCollector(interval_ms=10)
+    try:
+        assert not gc.isenabled()
+        garbage = []
+        for _ in range(collector.threshold[0] + 10):
+            cycle: list[object] = []
+            cycle.append(cycle)
+            garbage.append(cycle)
+        del garbage, cycle
+        qtbot.waitUntil(lambda: gc.get_count()[0] < collector.threshold[0], timeout=2000)
+    finally:
+        collector.stop()
+    assert gc.isenabled()

@@ -16,7 +16,7 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.failures import Cause, Failure
 from launcher.server.manager import emit
-from launcher.server.process import State
+from launcher.server.state import State
 from launcher.ui.controller import Controller
 from launcher.ui.fallback import FallbackWindow
 from launcher.ui.log_viewer import LogViewer
@@ -301,3 +301,30 @@ def _top_menu(controller: Controller):  # type: ignore[no-untyped-def]
     populate(menu, controller)
     entries_menu_keepalive.append(menu)
     return menu
+
+
+def test_ready_is_notified_after_a_slow_start_only(qtbot, controller, factory, monkeypatch) -> None:
+    from launcher.ui import controller as controller_module
+
+    notes: list[str] = []
+    controller.notify.connect(lambda title, *_: notes.append(title))
+    start(qtbot, controller, "Alpha")  # fast: the browser is the news, no notification
+    assert notes == []
+    monkeypatch.setattr(controller_module, "SLOW_START_SECONDS", 0.0)
+    start(qtbot, controller, "Beta")
+    assert notes == ["Beta is ready"]
+
+
+def test_show_log_and_edit_from_the_project_submenu(qtbot, controller, factory) -> None:
+    start(qtbot, controller, "Alpha")
+    entries = menu_entries(controller)
+    action(entries["Alpha"], "show-log").trigger()
+    viewer = controller._windows["log:Alpha"]
+    assert isinstance(viewer, LogViewer) and viewer.path == factory.of("Alpha")[0].log_path
+    qtbot.waitUntil(lambda: "ready at http://127.0.0.1:" in viewer.text.toPlainText(), timeout=3000)
+    viewer.close()
+    action(entries["Alpha"], "edit").trigger()
+    editor = controller._windows["edit:Alpha"]
+    assert editor.isVisible() and editor.name_edit.text() == "Alpha"
+    assert editor.running_note.isVisible()
+    editor.close()

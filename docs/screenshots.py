@@ -1,0 +1,154 @@
+"""Take the README's screenshots under Xvfb with a real tray host and real MLflow servers.
+
+    python docs/screenshots.py            # writes docs/tray-menu.png and docs/settings.png
+
+Needs Debian's xvfb, trayer, xdotool, x11-utils and imagemagick. Runs itself again as a child
+inside the throwaway X session; the child starts the launcher's tray in-process with a few
+projects (two served for real, one failing with its named cause), right-clicks the tray icon,
+hovers a project, and takes the pictures with ImageMagick's ``import``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+OUT = REPO / "docs"
+
+
+def main() -> int:
+    from tests.app import xsession
+
+    missing = xsession.available(tray=True)
+    if missing:
+        print(f"cannot take screenshots: {missing}", file=sys.stderr)
+        return 1
+    demo = Path(tempfile.gettempdir()) / "demo"  # short paths read better in the pictures
+    shutil.rmtree(demo, ignore_errors=True)
+    try:
+        with xsession.XSession(tray=True, size="1280x800") as x:
+            env = dict(x.env, MLFLOW_LAUNCHER_HOME=str(demo / "launcher"), PYTHONPATH=str(REPO),
+                       XDG_CONFIG_HOME=str(demo / "xdg"))  # fmt: skip
+            return subprocess.run([sys.executable, __file__, "--child", str(demo)], env=env,
+                                  cwd=REPO, check=False, timeout=300).returncode  # fmt: skip
+    finally:
+        shutil.rmtree(demo, ignore_errors=True)
+
+
+def child(tmp: Path) -> int:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
+
+    from launcher.app.autostart import XdgAutostart
+    from launcher.model.config import Config, ConfigStore, Settings
+    from launcher.model.paths import app_paths
+    from launcher.model.project import Project
+    from launcher.ui.application import TrayApp
+
+    store = tmp / "share" / "team" / "mlruns"
+    subprocess.run([sys.executable, str(REPO / "tests" / "stores.py"), "folder", str(store),
+                    "dra_train_001_baseline", "dra_eval_001_holdout", "notes"],
+                   check=True, capture_output=True)  # fmt: skip
+    paths = app_paths()
+    projects = [
+        Project("Local", str(paths.default_store)),
+        Project("Team share", str(store), prefix="dra_"),
+        Project("DRA emitter classification", "/mnt/iserver/UserDev/ai/mlflow/dra/mlruns"),
+        Project("Shared Postgres", "postgresql://mlflow@db.example/mlflow"),
+        Project("Remote tracking", "https://mlflow.example.com"),
+    ]
+    ConfigStore(paths).save(Config(projects=projects, settings=Settings(last_project="Local")))
+    app = QApplication([])
+    app.setQuitOnLastWindowClosed(False)
+    assert QSystemTrayIcon.isSystemTrayAvailable(), "no tray host"
+    desktop = QWidget()  # a plain backdrop instead of Xvfb's black root window
+    desktop.setStyleSheet("background: #5b7189;")
+    desktop.setGeometry(0, 0, 1280, 800)
+    desktop.show()
+    desktop.lower()  # below the tray panel, or it would take the clicks
+    tray_app = TrayApp(paths, opener=lambda url: True, use_tray=True, autostart=XdgAutostart())
+    tray_app.show()
+    assert tray_app.tray is not None
+    tray_app.controller.notify.disconnect(tray_app.tray.show_message)  # no balloon in the shot
+    manager = tray_app.manager
+    for name in ("Local", "Team share", "DRA emitter classification"):
+        project = tray_app.controller.find(name)
+        assert project is not None
+        manager.start(project)
+    wait(app, lambda: manager.aggregate() == "failed" and len(manager.active()) == 2
+         and all(s.value == "running" for _, s, _ in manager.active()), 120)  # fmt: skip
+    assert tray_app.tray is not None
+    tray = tray_app.tray
+    wait(app, lambda: tray.icon.geometry().width() > 0, 10)
+    icon = tray.icon.geometry()
+    pump(app, 0.5)
+    for _attempt in range(5):  # a click right after start-up is sometimes not taken
+        xdotool("mousemove", str(icon.center().x()), str(icon.center().y()))
+        pump(app, 0.3)
+        xdotool("click", "3")
+        with contextlib.suppress(TimeoutError):
+            wait(app, tray.menu.isVisible, 2)
+            break
+    wait(app, tray.menu.isVisible, 1)
+    entry = next(a for a in tray.menu.actions() if a.objectName() == "project:Team share")
+    spot = tray.menu.mapToGlobal(tray.menu.actionGeometry(entry).center())
+    xdotool("mousemove", str(spot.x()), str(spot.y()))
+    sub = entry.menu()
+    wait(app, lambda: sub is not None and sub.isVisible(), 10)  # type: ignore[union-attr]
+    pump(app, 0.5)
+    menu_rect = tray.menu.geometry().united(sub.geometry())  # type: ignore[union-attr]
+    top_left = QPoint(max(0, menu_rect.left() - 24), 0)
+    right = max(menu_rect.right(), icon.right()) + 8
+    crop = f"{right - top_left.x()}x{menu_rect.bottom() + 24}+{top_left.x()}+0"
+    screenshot(OUT / "tray-menu.png", crop)
+    xdotool("key", "Escape", "key", "Escape")
+    pump(app, 0.5)
+    tray_app.controller.show_settings()
+    dialog = tray_app.controller._windows["settings"]
+    dialog.move(40, 60)
+    dialog.resize(860, 420)
+    pump(app, 1.0)
+    frame = dialog.frameGeometry()
+    screenshot(OUT / "settings.png", f"{frame.width()}x{frame.height()}+{frame.x()}+{frame.y()}")
+    dialog.close()
+    tray_app.shutdown()
+    print(f"wrote {OUT / 'tray-menu.png'} and {OUT / 'settings.png'}")
+    return 0
+
+
+def pump(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def wait(app, condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError("screenshot setup timed out")
+        pump(app, 0.05)
+
+
+def xdotool(*args: str) -> None:
+    subprocess.run(["xdotool", *args], check=True, env=os.environ)
+
+
+def screenshot(path: Path, crop: str) -> None:
+    subprocess.run(["import", "-window", "root", "-crop", crop, "+repage", str(path)], check=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        sys.exit(child(Path(sys.argv[2])))
+    sys.exit(main())

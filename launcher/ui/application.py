@@ -1,0 +1,101 @@
+"""The running tray app: config, server manager, controller and the tray (or its window).
+
+Built by ``launcher.app.tray`` once the icon already shows, so nothing here delays it. Its
+:meth:`TrayApp.shutdown` is the one way out: every server stopped, every tree waited for.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from launcher.model.config import ConfigStore
+from launcher.model.paths import AppPaths
+from launcher.server.manager import (
+    Opener,
+    ServerFactory,
+    ServerManager,
+    emit,
+    mlflow_server,
+    open_in_browser,
+)
+from launcher.ui.controller import Autostart, Controller
+from launcher.ui.fallback import FallbackWindow
+from launcher.ui.tray import TrayIcon
+
+log = logging.getLogger("launcher.tray")
+
+HEAVY_MODULES = ("mlflow", "pandas", "numpy", "sqlalchemy")
+"""Never imported by the tray: MLflow runs in the server children (logged at quit, tested)."""
+
+
+class TrayApp(QObject):
+    """Everything wired together, and a shutdown that leaves nothing behind."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        *,
+        server_factory: ServerFactory = mlflow_server,
+        opener: Opener = open_in_browser,
+        autostart: Autostart | None = None,
+        use_tray: bool | None = None,
+        icon: QSystemTrayIcon | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        """``icon``: a tray icon already on screen (shown before this was imported) to adopt."""
+        super().__init__(parent)
+        self.paths = paths
+        self.manager = ServerManager(paths, server_factory=server_factory, opener=opener)
+        self.controller = Controller(paths, ConfigStore(paths), self.manager, autostart=autostart)
+        self.controller.quitRequested.connect(self.quit)
+        if use_tray is None:
+            use_tray = icon is not None or QSystemTrayIcon.isSystemTrayAvailable()
+        self.tray: TrayIcon | None = TrayIcon(self.controller, icon=icon) if use_tray else None
+        self.window: FallbackWindow | None = None if use_tray else FallbackWindow(self.controller)
+        self._shut_down = False
+
+    def show(self) -> None:
+        if self.tray is not None:
+            self.tray.show()
+        elif self.window is not None:
+            self.window.show()
+        problem = self.controller.load_problem
+        if problem:
+            emit(self.controller.notify, "Config file reset", problem, "warning", "")
+
+    @Slot(dict)
+    def handle(self, message: dict[str, Any]) -> None:
+        """A request from a second start (or from our own command line)."""
+        name = message.get("name")
+        if message.get("command") == "open" and isinstance(name, str) and name:
+            self.controller.open_project(name)
+        else:
+            self.controller.open_default()
+
+    def shutdown(self) -> bool:
+        """Stop every server and wait for the trees to be gone; safe to call more than once."""
+        if self._shut_down:
+            return True
+        self._shut_down = True
+        if self.tray is not None:
+            self.tray.hide()
+        if self.window is not None:
+            self.window.hide()
+        started = time.monotonic()
+        clean = self.manager.stop_all(wait=True)
+        took = time.monotonic() - started
+        log.info("servers stopped in %.1f s%s", took, "" if clean else " (not all!)")
+        heavy = [name for name in HEAVY_MODULES if name in sys.modules]
+        log.info("heavy modules in the tray process: %s", ", ".join(heavy) or "none")
+        return clean
+
+    @Slot()
+    def quit(self) -> None:
+        self.shutdown()
+        QApplication.quit()

@@ -1,0 +1,483 @@
+"""The "Add from folder…" dialog: find the MLflow stores under a folder or share, add them.
+
+Scan walks the root in a worker thread (:func:`launcher.server.discovery.discover`: bounded
+depth, cancellable, read-only) and shows its progress live: folders searched, stores found, the
+folder being looked at. A slow share never freezes the dialog, Cancel stops the walk at the next
+folder (what was found so far is kept), and closing the dialog cancels too.
+
+The stores found are listed with a proposed project name (editable), their kind and experiment
+count; those already in the launcher are greyed. Add selected writes the checked ones through the
+config's locked update, so a project the CLI added meanwhile is never lost: a name that is
+taken by then gets `` (2)`` and the dialog says so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QCloseEvent, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from launcher.model.config import Config
+from launcher.model.project import Project, ProjectError, validate
+from launcher.server.discovery import DEFAULT_DEPTH, Discovery, Found, Progress
+from launcher.server.manager import emit
+from launcher.ui.icons import app_icon
+from launcher.ui.notes import COLORS, note, show_note
+from launcher.ui.widgets import named
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 30
+COL_NAME, COL_KIND, COL_EXPERIMENTS, COL_STORE, COL_NOTE = range(5)
+_FOUND = Qt.ItemDataRole.UserRole
+
+Discover = Callable[..., Discovery]
+"""``discover(root, max_depth, cancel_event, progress_cb, existing=projects)``."""
+UpdateConfig = Callable[[Callable[[Config], None]], Any]
+"""Change the config under its lock (``ConfigStore.update`` or the controller's)."""
+
+
+def _default_discover(*args: Any, **kwargs: Any) -> Discovery:
+    from launcher.server import discovery
+
+    return discovery.discover(*args, **kwargs)
+
+
+class _Relay(QObject):
+    """Carries every scan's progress and result from its thread to the GUI thread.
+
+    One for the whole run, living in the GUI thread: a worker thread holds no Qt object of its
+    own (dropping the last reference to one there would delete it in the wrong thread), only
+    this relay's signals and its scan's number.
+    """
+
+    progress = Signal(int, object)
+    finished = Signal(int, object, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dialogs: dict[int, DiscoverDialog] = {}
+        self.progress.connect(self._progress, Qt.ConnectionType.QueuedConnection)
+        self.finished.connect(self._finished, Qt.ConnectionType.QueuedConnection)
+
+    def _dialog(self, token: int, *, done: bool) -> DiscoverDialog | None:
+        dialog = self.dialogs.pop(token, None) if done else self.dialogs.get(token)
+        return dialog if dialog is not None and shiboken6.isValid(dialog) else None
+
+    @Slot(int, object)
+    def _progress(self, token: int, progress: Progress) -> None:
+        dialog = self._dialog(token, done=False)
+        if dialog is not None:
+            dialog._progress(token, progress)
+
+    @Slot(int, object, object)
+    def _finished(self, token: int, result: Discovery | None, exc: BaseException | None) -> None:
+        dialog = self._dialog(token, done=True)
+        if dialog is not None:
+            dialog._finished(token, result, exc)
+
+
+_relay: _Relay | None = None
+_tokens = itertools.count(1)
+
+
+def _the_relay() -> _Relay:
+    global _relay
+    if _relay is None:
+        _relay = _Relay()
+        app = QCoreApplication.instance()
+        if app is not None:
+            _relay.moveToThread(app.thread())
+    return _relay
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)``… if it is taken (``taken`` is casefolded)."""
+    candidate, n = name, 2
+    while candidate.casefold() in taken:
+        candidate = f"{name} ({n})"
+        n += 1
+    return candidate
+
+
+class DiscoverDialog(QDialog):
+    added = Signal(list)
+    """Names of the projects just added."""
+
+    def __init__(
+        self,
+        update_config: UpdateConfig,
+        existing: Callable[[], list[Project]],
+        *,
+        discover: Discover | None = None,
+        root: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._update_config = update_config
+        self._existing = existing
+        self._discover: Discover = discover or _default_discover
+        self._scan = 0
+        """The current scan's number: results of an older (cancelled) scan are dropped."""
+        self._cancel: threading.Event | None = None
+        self.discovery: Discovery | None = None
+        self.scanning = False
+        self._names_ok = True
+        self.setWindowTitle("Add projects from a folder")
+        self.setWindowIcon(app_icon())
+        self.resize(820, 480)
+
+        self.root_edit = named(QLineEdit(root), "root")
+        self.root_edit.setPlaceholderText(r"a folder or share, e.g. \\server\share\ai\mlflow")
+        self.root_edit.returnPressed.connect(self.scan)
+        self.root_edit.textChanged.connect(self._update_buttons)
+        browse = named(QPushButton("Browse…"), "browse")
+        browse.clicked.connect(self.browse)
+        self.depth_spin = named(QSpinBox(), "depth")
+        self.depth_spin.setRange(0, MAX_DEPTH)
+        self.depth_spin.setValue(DEFAULT_DEPTH)
+        self.depth_spin.setToolTip("How many folder levels below the root to search.")
+        self.scan_button = named(QPushButton("Scan"), "scan")
+        self.scan_button.clicked.connect(self.scan)
+        self.cancel_button = named(QPushButton("Cancel scan"), "cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        root_row = QHBoxLayout()
+        root_row.addWidget(QLabel("Root"))
+        root_row.addWidget(self.root_edit, 1)
+        root_row.addWidget(browse)
+        root_row.addWidget(QLabel("Depth"))
+        root_row.addWidget(self.depth_spin)
+        root_row.addWidget(self.scan_button)
+        root_row.addWidget(self.cancel_button)
+
+        self.busy = named(QProgressBar(), "busy")
+        self.busy.setRange(0, 0)  # no total is known: a moving bar
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(10)
+        self.busy.setVisible(False)
+        self.progress_label = named(QLabel(), "progress")
+        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.root_note = note("root-note")
+
+        self.table = named(QTreeWidget(), "found")
+        self.table.setHeaderLabels(["Project name", "Kind", "Experiments", "Store", ""])
+        self.table.setRootIsDecorated(False)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
+        header = self.table.header()
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_STORE, QHeaderView.ResizeMode.Stretch)
+        self.table.itemChanged.connect(self._item_changed)
+        self.names_note = note("names-note")
+        self.summary_note = note("summary")
+
+        self.add_button = named(QPushButton("Add selected"), "add-selected")
+        self.add_button.clicked.connect(self.add_selected)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.add_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(root_row)
+        layout.addWidget(self.root_note)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.names_note)
+        layout.addWidget(self.summary_note)
+        layout.addWidget(buttons)
+        self._update_buttons()
+
+    # -- scanning ------------------------------------------------------------------------------
+
+    @Slot()
+    def browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Folder to search for MLflow stores", self.root_edit.text().strip()
+        )
+        if folder:
+            self.root_edit.setText(os.path.normpath(folder))
+
+    @Slot()
+    def scan(self) -> None:
+        """Start a scan of the root in a worker thread (a running one is cancelled first)."""
+        root = self.root_edit.text().strip()
+        if not root:
+            show_note(self.root_note, "error", "Type or browse to the folder to search.")
+            return
+        if self.scanning:
+            self.cancel()
+        show_note(self.root_note, "", "")
+        show_note(self.summary_note, "", "")
+        relay = _the_relay()
+        number = next(_tokens)
+        self._scan = number
+        relay.dialogs[number] = self
+        cancel = threading.Event()
+        self._cancel = cancel
+        existing = self._existing()
+        depth = self.depth_spin.value()
+        discover = self._discover
+        progress_signal, finished_signal = relay.progress, relay.finished
+
+        def report(progress: Progress) -> None:
+            emit(progress_signal, number, progress)
+
+        def work() -> None:
+            try:
+                result = discover(root, depth, cancel, report, existing=existing)
+            except Exception as exc:
+                emit(finished_signal, number, None, exc)
+            else:
+                emit(finished_signal, number, result, None)
+
+        self.scanning = True
+        self.table.clear()
+        self.discovery = None
+        self.progress_label.setText(f"Searching {root}…")
+        self.busy.setVisible(True)
+        self._update_buttons()
+        threading.Thread(target=work, name="discover", daemon=True).start()
+
+    @Slot()
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+        if self.scanning:
+            self.progress_label.setText(self.progress_label.text() + "  — cancelling…")
+            self.cancel_button.setEnabled(False)
+
+    def _progress(self, number: int, progress: Progress) -> None:
+        if number != self._scan or not self.scanning:
+            return
+        current = self.progress_label.fontMetrics().elidedText(
+            progress.current, Qt.TextElideMode.ElideMiddle, max(200, self.width() - 320)
+        )
+        self.progress_label.setText(
+            f"{progress.scanned} folders searched, {progress.found} "
+            f"store{'s' if progress.found != 1 else ''} found — {current}"
+        )
+
+    def _finished(self, number: int, result: Discovery | None, exc: BaseException | None) -> None:
+        if number != self._scan:
+            return
+        self.scanning = False
+        self.busy.setVisible(False)
+        self._cancel = None
+        if exc is not None or result is None:
+            self.progress_label.setText("")
+            show_note(self.root_note, "error", f"Could not search: {exc}")
+            self._update_buttons()
+            return
+        self.discovery = result
+        self._show(result)
+        self._update_buttons()
+
+    def _show(self, result: Discovery) -> None:
+        self.table.blockSignals(True)
+        self.table.clear()
+        for found in result.found:
+            self.table.addTopLevelItem(self._row(found))
+        self.table.blockSignals(False)
+        for column in (COL_KIND, COL_EXPERIMENTS, COL_NOTE):
+            self.table.resizeColumnToContents(column)
+        stores = len(result.found)
+        new = sum(1 for f in result.found if f.known_as is None)
+        parts = [
+            f"{result.scanned} folder{'s' if result.scanned != 1 else ''} searched, "
+            f"{stores} store{'s' if stores != 1 else ''} found"
+            + (f" ({stores - new} already in the launcher)" if stores != new else "")
+        ]
+        if result.unreadable:
+            parts.append(f"{result.unreadable} unreadable skipped")
+        if result.depth_limited:
+            parts.append("deeper folders were not searched (raise the depth to look further)")
+        level = "info"
+        if result.cancelled:
+            parts.insert(0, "Cancelled: showing what was found so far")
+            level = "warning"
+        self.progress_label.setText("")
+        show_note(self.summary_note, level, "; ".join(parts) + ".")
+        self._validate()
+
+    def _row(self, found: Found) -> QTreeWidgetItem:
+        count = "?" if found.experiments is None else str(found.experiments)
+        item = QTreeWidgetItem(["", found.kind.value, count, found.path, ""])
+        item.setData(COL_NAME, _FOUND, found)
+        item.setToolTip(COL_STORE, found.path)
+        item.setTextAlignment(COL_EXPERIMENTS, Qt.AlignmentFlag.AlignRight)
+        if found.known_as is not None:
+            self._mark_known(item, found.known_as, "already in the launcher")
+        else:
+            item.setText(COL_NAME, found.name)
+            item.setFlags(
+                item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable
+            )
+            item.setCheckState(COL_NAME, Qt.CheckState.Checked)
+        return item
+
+    def _mark_known(self, item: QTreeWidgetItem, name: str, why: str) -> None:
+        item.setText(COL_NAME, name)
+        item.setText(COL_NOTE, why)
+        item.setData(COL_NAME, Qt.ItemDataRole.CheckStateRole, None)
+        flags = item.flags() & ~(
+            Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled
+        )
+        item.setFlags(flags)
+        item.setToolTip(COL_NAME, f"{why} as “{name}”")
+
+    # -- choosing ------------------------------------------------------------------------------
+
+    def rows(self) -> list[QTreeWidgetItem]:
+        return [
+            item
+            for i in range(self.table.topLevelItemCount())
+            if (item := self.table.topLevelItem(i)) is not None
+        ]
+
+    def checked(self) -> list[QTreeWidgetItem]:
+        return [
+            item
+            for item in self.rows()
+            if item.flags() & Qt.ItemFlag.ItemIsEnabled
+            and item.checkState(COL_NAME) == Qt.CheckState.Checked
+        ]
+
+    @Slot(QTreeWidgetItem, int)
+    def _item_changed(self, _item: QTreeWidgetItem, column: int) -> None:
+        if column == COL_NAME:
+            self._validate()
+
+    def _validate(self) -> bool:
+        """Check the chosen names (empty, taken, twice); mark bad rows and say why."""
+        taken = {p.name.casefold() for p in self._existing()}
+        chosen = self.checked()
+        seen: dict[str, int] = {}
+        for item in chosen:
+            key = item.text(COL_NAME).strip().casefold()
+            seen[key] = seen.get(key, 0) + 1
+        problems: list[str] = []
+        self.table.blockSignals(True)
+        for item in self.rows():
+            problem = ""
+            if item in chosen:
+                problem = _name_problem(item.text(COL_NAME), taken, seen)
+            enabled = bool(item.flags() & Qt.ItemFlag.ItemIsEnabled)
+            if enabled:
+                color = QBrush(QColor(COLORS["error"])) if problem else QBrush()
+                item.setForeground(COL_NAME, color)
+                item.setToolTip(COL_NAME, problem)
+                item.setText(COL_NOTE, problem and "rename it")
+            if problem:
+                problems.append(problem)
+        self.table.blockSignals(False)
+        show_note(self.names_note, "error", problems[0] if problems else "")
+        self._names_ok = not problems
+        self._update_buttons()
+        return self._names_ok
+
+    @Slot()
+    def add_selected(self) -> None:
+        """Add the checked stores as projects (one locked config update)."""
+        if self.scanning or not self._validate():
+            return
+        chosen = [
+            (item.text(COL_NAME).strip(), item.data(COL_NAME, _FOUND), item)
+            for item in self.checked()
+        ]
+        if not chosen:
+            return
+        team = {p.name.casefold() for p in self._existing()}
+        added: list[tuple[str, str, QTreeWidgetItem]] = []
+
+        def change(config: Config) -> None:
+            added.clear()  # the update may be retried: start over each time
+            taken = team | {p.name.casefold() for p in config.projects}
+            for wanted, found, item in chosen:
+                name = unique_name(wanted, taken)
+                config.add(Project(name=name, store=found.path))
+                taken.add(name.casefold())
+                added.append((wanted, name, item))
+
+        try:
+            self._update_config(change)
+        except Exception as exc:  # a lock timeout, a full disk, an odd store
+            log.warning("adding discovered projects failed: %s", exc)
+            show_note(self.names_note, "error", f"Nothing was added: {exc}")
+            return
+        self.table.blockSignals(True)
+        for _wanted, name, item in added:
+            self._mark_known(item, name, "added")
+        self.table.blockSignals(False)
+        names = [name for _w, name, _i in added]
+        text = f"Added {len(names)} project{'s' if len(names) != 1 else ''}: {', '.join(names)}."
+        renamed = [f"“{w}” as “{n}”" for w, n, _i in added if w != n]
+        if renamed:
+            text += (
+                f" A project with the same name appeared meanwhile, so added {', '.join(renamed)}."
+            )
+        show_note(self.summary_note, "warning" if renamed else "ok", text)
+        self._validate()
+        emit(self.added, names)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _update_buttons(self) -> None:
+        self.scan_button.setEnabled(bool(self.root_edit.text().strip()))
+        self.scan_button.setText("Scan again" if self.scanning else "Scan")
+        self.cancel_button.setEnabled(self.scanning)
+        self.depth_spin.setEnabled(not self.scanning)
+        self.add_button.setEnabled(not self.scanning and self._names_ok and bool(self.checked()))
+
+    def done(self, result: int) -> None:
+        if self._cancel is not None:
+            self._cancel.set()  # closing stops the walk; its result is dropped
+        super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+        super().closeEvent(event)
+
+
+def _name_problem(text: str, taken: set[str], seen: dict[str, int]) -> str:
+    name = text.strip()
+    if not name:
+        return "A project needs a name."
+    if name.casefold() in taken:
+        return f"There is already a project named “{name}”: pick another name."
+    if seen.get(name.casefold(), 0) > 1:
+        return f"“{name}” is chosen for two stores: give each its own name."
+    try:
+        validate(Project(name=name, store="/"), check_store=False)
+    except ProjectError as exc:
+        return str(exc)
+    return ""
