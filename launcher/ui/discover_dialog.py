@@ -13,15 +13,13 @@ taken by then gets `` (2)`` and the dialog says so.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
-import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -48,6 +46,7 @@ from launcher.server.manager import emit
 from launcher.ui.icons import app_icon
 from launcher.ui.notes import COLORS, note, show_note
 from launcher.ui.widgets import named
+from launcher.ui.workers import run_with_progress
 
 log = logging.getLogger(__name__)
 
@@ -65,54 +64,6 @@ def _default_discover(*args: Any, **kwargs: Any) -> Discovery:
     from launcher.server import discovery
 
     return discovery.discover(*args, **kwargs)
-
-
-class _Relay(QObject):
-    """Carries every scan's progress and result from its thread to the GUI thread.
-
-    One for the whole run, living in the GUI thread: a worker thread holds no Qt object of its
-    own (dropping the last reference to one there would delete it in the wrong thread), only
-    this relay's signals and its scan's number.
-    """
-
-    progress = Signal(int, object)
-    finished = Signal(int, object, object)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.dialogs: dict[int, DiscoverDialog] = {}
-        self.progress.connect(self._progress, Qt.ConnectionType.QueuedConnection)
-        self.finished.connect(self._finished, Qt.ConnectionType.QueuedConnection)
-
-    def _dialog(self, token: int, *, done: bool) -> DiscoverDialog | None:
-        dialog = self.dialogs.pop(token, None) if done else self.dialogs.get(token)
-        return dialog if dialog is not None and shiboken6.isValid(dialog) else None
-
-    @Slot(int, object)
-    def _progress(self, token: int, progress: Progress) -> None:
-        dialog = self._dialog(token, done=False)
-        if dialog is not None:
-            dialog._progress(token, progress)
-
-    @Slot(int, object, object)
-    def _finished(self, token: int, result: Discovery | None, exc: BaseException | None) -> None:
-        dialog = self._dialog(token, done=True)
-        if dialog is not None:
-            dialog._finished(token, result, exc)
-
-
-_relay: _Relay | None = None
-_tokens = itertools.count(1)
-
-
-def _the_relay() -> _Relay:
-    global _relay
-    if _relay is None:
-        _relay = _Relay()
-        app = QCoreApplication.instance()
-        if app is not None:
-            _relay.moveToThread(app.thread())
-    return _relay
 
 
 def unique_name(name: str, taken: set[str]) -> str:
@@ -237,35 +188,27 @@ class DiscoverDialog(QDialog):
             self.cancel()
         show_note(self.root_note, "", "")
         show_note(self.summary_note, "", "")
-        relay = _the_relay()
-        number = next(_tokens)
-        self._scan = number
-        relay.dialogs[number] = self
+        self._scan += 1
+        number = self._scan
         cancel = threading.Event()
         self._cancel = cancel
         existing = self._existing()
         depth = self.depth_spin.value()
         discover = self._discover
-        progress_signal, finished_signal = relay.progress, relay.finished
-
-        def report(progress: Progress) -> None:
-            emit(progress_signal, number, progress)
-
-        def work() -> None:
-            try:
-                result = discover(root, depth, cancel, report, existing=existing)
-            except Exception as exc:
-                emit(finished_signal, number, None, exc)
-            else:
-                emit(finished_signal, number, result, None)
-
+        run_with_progress(
+            lambda report: discover(root, depth, cancel, report, existing=existing),
+            lambda progress: self._progress(number, progress),
+            lambda result: self._finished(number, result, None),
+            lambda exc: self._finished(number, None, exc),
+            owner=self,
+            name="discover",
+        )
         self.scanning = True
         self.table.clear()
         self.discovery = None
         self.progress_label.setText(f"Searching {root}…")
         self.busy.setVisible(True)
         self._update_buttons()
-        threading.Thread(target=work, name="discover", daemon=True).start()
 
     @Slot()
     def cancel(self) -> None:

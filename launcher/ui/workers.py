@@ -24,21 +24,29 @@ log = logging.getLogger(__name__)
 
 
 class Task:
-    """One call in flight: what to run and whom to tell. A plain object, safe in any thread."""
+    """One call in flight: whom to tell. A plain object, safe in any thread."""
 
     def __init__(
         self,
-        fn: Callable[[], Any],
         on_done: Callable[[Any], None],
         on_error: Callable[[BaseException], None] | None,
         owner: QObject | None,
         name: str,
+        on_progress: Callable[[Any], None] | None = None,
     ) -> None:
-        self.fn = fn
         self.on_done = on_done
         self.on_error = on_error
         self.owner = owner
         self.name = name
+        self.on_progress = on_progress
+
+    def report(self, payload: Any) -> None:
+        """In the GUI thread: pass on a progress report, unless the owner is gone."""
+        if self.on_progress is None:
+            return
+        if self.owner is not None and not shiboken6.isValid(self.owner):
+            return
+        self.on_progress(payload)
 
     def deliver(self, ok: bool, payload: Any) -> None:
         """In the GUI thread: call back, unless the owner is gone."""
@@ -60,11 +68,19 @@ class _Relay(QObject):
     """
 
     finished = Signal(int, bool, object)
+    progress = Signal(int, object)
 
     def __init__(self) -> None:
         super().__init__()
         self.pending: dict[int, Task] = {}
         self.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self.progress.connect(self._report, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(int, object)
+    def _report(self, token: int, payload: Any) -> None:
+        task = self.pending.get(token)
+        if task is not None:
+            task.report(payload)
 
     @Slot(int, bool, object)
     def _deliver(self, token: int, ok: bool, payload: Any) -> None:
@@ -99,15 +115,43 @@ def run_in_thread(
 
     Call it from the GUI thread.
     """
-    task = Task(fn, on_done, on_error, owner, name)
+    return _start(lambda _report: fn(), on_done, on_error, owner, name, None)
+
+
+def run_with_progress(
+    fn: Callable[[Callable[[Any], None]], Any],
+    on_progress: Callable[[Any], None],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[BaseException], None] | None = None,
+    *,
+    owner: QObject | None = None,
+    name: str = "task",
+) -> Task:
+    """Like :func:`run_in_thread`; ``fn(report)`` may call ``report(x)`` from its thread, and
+    ``on_progress(x)`` runs in the GUI thread (a scan of a share showing what it searches)."""
+    return _start(fn, on_done, on_error, owner, name, on_progress)
+
+
+def _start(
+    fn: Callable[[Callable[[Any], None]], Any],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[BaseException], None] | None,
+    owner: QObject | None,
+    name: str,
+    on_progress: Callable[[Any], None] | None,
+) -> Task:
+    task = Task(on_done, on_error, owner, name, on_progress)
     relay = _the_relay()
     token = next(_tokens)
     relay.pending[token] = task
-    signal = relay.finished
+    signal, progress = relay.finished, relay.progress
+
+    def report(payload: Any) -> None:
+        emit(progress, token, payload)
 
     def run() -> None:
         try:
-            result = fn()
+            result = fn(report)
         except Exception as exc:
             emit(signal, token, False, exc)
         else:
