@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from filelock import FileLock
+from typing import TYPE_CHECKING, Any
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project, ProjectError
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 
 SCHEMA_VERSION = 1
 DEFAULT_PROJECT = "Local"
@@ -153,9 +154,15 @@ class ConfigStore:
     def __init__(self, paths: AppPaths) -> None:
         self.paths = paths
         self.path = paths.config_file
-        self._lock = FileLock(str(self.path) + ".lock", timeout=15)
+        self._lock: BaseFileLock | None = None
 
     def load(self) -> Loaded:
+        # Writes replace the file atomically, so a plain read sees a whole file, old or new;
+        # the lock is only needed to create the file or move a bad one aside.
+        try:
+            return Loaded(config_from_dict(json.loads(self.path.read_text(encoding="utf-8"))))
+        except (OSError, UnicodeDecodeError, ValueError, ConfigError):
+            pass
         with self._locked():
             return self._load_unlocked()
 
@@ -173,6 +180,11 @@ class ConfigStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
+        if self._lock is None:
+            # Imported on first use: filelock costs the tray start-up 20 ms and some memory.
+            from filelock import FileLock
+
+            self._lock = FileLock(str(self.path) + ".lock", timeout=15)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             yield

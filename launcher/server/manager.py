@@ -11,7 +11,6 @@ injected, which lets most tests use a stub server that starts in milliseconds.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import sys
 import threading
@@ -65,6 +64,8 @@ def emit(signal: SignalInstance, *args: Any) -> None:
     """
     result: object = signal.emit(*args)  # type: ignore[func-returns-value]
     if _EMIT_LEAKS_BOOL and isinstance(result, bool):
+        import ctypes  # only on affected versions: ctypes costs the tray memory
+
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
 
 
