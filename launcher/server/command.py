@@ -183,9 +183,13 @@ def build(
         argv = env.child_command("serve", "--host", host, "--port", str(port), "--watch-stdin")
     else:
         extra = _without_address(project.extra_args)
-        server_args = ["--backend-store-uri", store.uri]
+        # Store URIs go through the environment (`mlflow server` reads MLFLOW_BACKEND_STORE_URI
+        # and MLFLOW_REGISTRY_STORE_URI since 1.x): a database password in the argv would show
+        # in every process list and in the log's command line.
+        run_env["MLFLOW_BACKEND_STORE_URI"] = store.uri
         if registry_uri and not _has_option(extra, "--registry-store-uri"):
-            server_args += ["--registry-store-uri", registry_uri]
+            run_env["MLFLOW_REGISTRY_STORE_URI"] = registry_uri
+        server_args: list[str] = []
         if not _has_option(extra, "--artifacts-destination"):
             server_args += ["--artifacts-destination", destination]
         argv = env.child_command(

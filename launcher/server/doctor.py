@@ -13,7 +13,7 @@ from typing import Any
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import LOOPBACK, Project
-from launcher.model.stores import Store, StoreError, StoreKind
+from launcher.model.stores import Store, StoreError, StoreKind, redact
 from launcher.server import command as commands
 from launcher.server import environment, rest, schema
 from launcher.server.process import EXISTS_TIMEOUT, path_exists
@@ -79,7 +79,9 @@ def diagnose(project: Project, paths: AppPaths) -> DoctorReport:
         report.add(ERROR, "store", str(exc))
         return report
     report.store = store
-    report.add(OK, "store", f"{store.kind.label} at {store.display} (MLflow URI {store.uri})")
+    report.add(
+        OK, "store", f"{store.kind.label} at {store.display} (MLflow URI {redact(store.uri)})"
+    )
     if store.kind is StoreKind.REMOTE:
         _remote(report, store)
         return report

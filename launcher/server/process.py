@@ -26,7 +26,7 @@ import psutil
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.model.stores import Store, StoreError, StoreKind
+from launcher.model.stores import Store, StoreError, StoreKind, redact
 from launcher.server import command as commands
 from launcher.server import environment, lifeline, rest, schema
 from launcher.server.failures import Cause, Failure, ServerFailed, classify
@@ -382,7 +382,7 @@ class MlflowServer:
         self._open_log()
         mode = "lean (one in-process worker)" if cmd.lean else "fallback (mlflow server)"
         self._log_line(f"=== starting {self.project.name!r} on {cmd.base_url} [{mode}]")
-        self._log_line("=== " + " ".join(cmd.argv))
+        self._log_line("=== " + redact(" ".join(cmd.argv)))
         kwargs: dict = {}
         if os.name == "nt":
             kwargs["creationflags"] = (

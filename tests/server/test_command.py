@@ -90,7 +90,7 @@ def test_options_the_lean_server_lacks_fall_back_without_dropping_them(extra: li
     cmd = build(Project("p", "/srv/mlruns", extra_args=[*extra, "--port", "7000"]))
     assert not cmd.lean
     tail = cmd.argv[cmd.argv.index("--") + 1 :]
-    assert tail[:2] == ["--backend-store-uri", "file:///srv/mlruns"]
+    assert cmd.env["MLFLOW_BACKEND_STORE_URI"] == "file:///srv/mlruns"
     assert tail[-len(extra) :] == extra
     assert "7000" not in tail  # the launcher passes host and port itself
 
@@ -131,3 +131,14 @@ def test_folder_store_without_models_folder_gets_a_registry_of_ours(tmp_path: Pa
         registry_uri=ours.as_uri(),
     )
     assert cmd.env["_MLFLOW_SERVER_REGISTRY_STORE"] == ours.as_uri()
+
+
+def test_a_database_password_never_reaches_the_command_line() -> None:
+    project = Project("p", "postgresql://me:s3cret@db/mlflow", extra_args=["--workers", "2"])
+    for env in (LEAN_ENV, OLD_ENV):
+        cmd = build(project, env=env)
+        assert "s3cret" not in " ".join(cmd.argv)
+        assert "s3cret" in (
+            cmd.env.get("_MLFLOW_SERVER_FILE_STORE", "")
+            + cmd.env.get("MLFLOW_BACKEND_STORE_URI", "")
+        )

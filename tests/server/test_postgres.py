@@ -67,6 +67,9 @@ def test_postgres_store_is_served(database: str, paths: AppPaths, servers: list)
     assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(url)}
     report = doctor.diagnose(Project("PG", database), paths)
     assert report.ok and report.experiments == len(EXPERIMENTS) + 1
+    password = ADMIN_URL.split("@", 1)[0].rsplit(":", 1)[1]
+    assert f":{password}@" not in report.format()  # shown redacted
+    assert f":{password}@" not in server.log_path.read_text(encoding="utf-8")
     server.stop()
     assert _revision(database) == revision
 
