@@ -54,7 +54,8 @@ WINPY_SHA256="b6d6b1071cbed92691e7c37f25f3dcc814cdee2a99b154dcdd1d78c3da7ec863"
 # numpy is pinned for Wine 8 only (newer numpy imports crealf & co. that Wine's ucrtbase lacks).
 WIN_REQUIREMENTS=(
     "mlflow==3.17.2" "waitress<4" "pywin32>=304" "tzdata" "colorama"
-    "pyside6==6.12.0" "platformdirs>=4" "psutil>=5.9" "filelock>=3.12"
+    "pyside6==6.11.3" "platformdirs>=4" "psutil>=5.9" "filelock>=3.12"
+    "psycopg[binary]>=3.1" "pymysql>=1.1"
     "pyinstaller==6.22.3" "pefile>=2023.2.7" "pywin32-ctypes"
     "numpy==2.0.2"
     "setuptools>=69" "wheel"
