@@ -43,7 +43,6 @@ from launcher.model.project import Project
 
 SHARED_FIELDS = ("name", "store", "prefix", "extra_args")
 """What an export or a catalog carries; everything else is machine-specific."""
-MACHINE_FIELDS = ("python", "host", "port", "artifacts")
 READ_TIMEOUT = 15.0
 """Seconds to wait for a catalog file on a share before using the cached copy."""
 

@@ -64,10 +64,6 @@ class PythonEnv:
         return env
 
 
-def own_python() -> str:
-    return sys.executable
-
-
 def resolve(python: str = "") -> PythonEnv:
     """The environment for a project's ``python`` setting ('' is the launcher's own)."""
     if not python.strip() or _same_file(python, sys.executable):

@@ -34,13 +34,6 @@ def confirm_schema_upgrade(name: str, failure: Failure, parent: QWidget | None =
     return answer == QMessageBox.StandardButton.Yes
 
 
-def show_error(title: str, text: str, details: str = "", parent: QWidget | None = None) -> None:
-    box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, parent)
-    if details:
-        box.setDetailedText(details)
-    box.exec()
-
-
 def mlflow_version() -> str:
     """The launcher's own MLflow, read from its metadata: importing MLflow would take seconds."""
     for dist in ("mlflow", "mlflow-skinny"):

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -298,15 +298,3 @@ class NameDialog(QDialog):
             return
         QGuiApplication.clipboard().setText(text)
         show_note(self.status_note, "ok", f"Copied the tracking snippet for {self.name}")
-
-
-def open_name_dialog(
-    project: Project, paths: AppPaths, *, base_url: str | None = None, parent: QWidget | None = None
-) -> NameDialog:
-    """Show the dialog (not modal: the tray keeps working) and return it."""
-    dialog = NameDialog(project, paths, base_url=base_url, parent=parent)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.show()
-    dialog.raise_()
-    dialog.activateWindow()
-    return dialog

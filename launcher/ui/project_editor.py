@@ -116,7 +116,6 @@ class ProjectEditor(QDialog):
         self.setMinimumWidth(620)
         self._store: Store | None = None
         self._exists_note: tuple[str, str] | None = None
-        self._checked_text = ""
 
         self.name_edit = named(QLineEdit(self.original.name), "name")
         self.name_note = _note()
