@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sys
 
-SERVE_CHILD_FLAG = "--serve-child"
+# Standard library only, so the tray and the CLI pay next to nothing for it.
+from launcher.server import child
+
 TRAY_COMMANDS = {"open"}
 
 
@@ -18,10 +20,8 @@ def main(argv: list[str] | None = None) -> int:
 
         multiprocessing.freeze_support()
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == SERVE_CHILD_FLAG:
+    if args and args[0] == child.SERVE_CHILD_FLAG:
         # The frozen exe re-launched as a server: sys.executable is the exe, not a Python.
-        from launcher.server import child
-
         return child.main(args[1:])
     if not args or args[0] in TRAY_COMMANDS:
         from launcher.app.tray import run_tray

@@ -36,6 +36,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+SERVE_CHILD_FLAG = "--serve-child"
+"""Frozen, the launcher's exe runs this module when its first argument is this flag."""
 EXIT_PORT_TAKEN = 3
 EXIT_MLFLOW_MISSING = 4
 EXIT_STORE_FAILED = 5

@@ -20,7 +20,7 @@ from launcher.server import child
 
 CHILD_SCRIPT = Path(child.__file__)
 FROZEN = bool(getattr(sys, "frozen", False))
-SERVE_CHILD_FLAG = "--serve-child"
+SERVE_CHILD_FLAG = child.SERVE_CHILD_FLAG
 
 
 class EnvironmentError_(Exception):
