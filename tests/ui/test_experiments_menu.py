@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import shiboken6
@@ -16,33 +14,12 @@ from launcher.model.links import ExperimentMenu
 from launcher.model.naming import Experiment
 from launcher.model.project import Project
 from launcher.server import experiments
-from launcher.ui import experiments_menu
 from launcher.ui.experiments_menu import LOADING, ExperimentsMenu
-from tests import naming_stores
 from tests.model.test_links import ui_ids
 from tests.naming_stores import PREFIX, PROJECT_ACTIVE
 from tests.ui.rest_stub import RestStub
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    experiments_menu.forget_cache()
-    yield
-    experiments_menu.forget_cache()
-
-
-@pytest.fixture
-def named(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> dict[str, Path]:
-    return naming_stores.stores(tmp_path_factory.getbasetemp(), tmp_path / "named")
-
-
-@pytest.fixture
-def rest(named: dict[str, Path]) -> Iterator[RestStub]:
-    stub = RestStub.of_store(named["folder"])
-    yield stub
-    stub.close()
 
 
 def describe(menu: QMenu) -> list[str]:

@@ -5,7 +5,6 @@ experiments of a real store."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,12 @@ from launcher.model.config import Config, ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.state import State
-from launcher.ui import experiments_menu
 from launcher.ui.controller import Controller
 from launcher.ui.discover_dialog import DiscoverDialog
 from launcher.ui.experiments_menu import ExperimentsMenu
 from launcher.ui.menu import populate
 from launcher.ui.name_dialog import NameDialog
 from launcher.ui.settings import SettingsDialog
-from tests import naming_stores
 from tests.model.test_links import ui_ids
 from tests.naming_stores import PREFIX, PROJECT_ACTIVE
 from tests.ui.fakes import FakeFactory, FakeServer, alive
@@ -53,25 +50,6 @@ class StubbedFactory(FakeFactory):
 
         server.start = start  # type: ignore[method-assign]
         return server
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    experiments_menu.forget_cache()
-    yield
-    experiments_menu.forget_cache()
-
-
-@pytest.fixture
-def named(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> dict[str, Path]:
-    return naming_stores.stores(tmp_path_factory.getbasetemp(), tmp_path / "named")
-
-
-@pytest.fixture
-def rest(named: dict[str, Path]) -> Iterator[RestStub]:
-    stub = RestStub.of_store(named["folder"])
-    yield stub
-    stub.close()
 
 
 @pytest.fixture
