@@ -19,8 +19,20 @@ from pathlib import Path
 from types import FrameType
 
 from launcher import __version__
+from launcher.app import commands
+from launcher.app.commands.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    err,
+    find_project,
+    load,
+    note_stale,
+    refuse_team_edit,
+)
 from launcher.model import catalog
-from launcher.model.catalog import CatalogInvalid, Catalogs, CatalogStatus, CatalogUnreadable
+from launcher.model.catalog import CatalogInvalid, Catalogs, CatalogUnreadable
 from launcher.model.config import Config, ConfigStore
 from launcher.model.naming import NamingError
 from launcher.model.paths import AppPaths, app_paths
@@ -30,12 +42,6 @@ from launcher.server import discovery, doctor, experiments
 from launcher.server.experiments import StoreNotReadable
 from launcher.server.failures import ServerFailed
 from launcher.server.process import READY_TIMEOUT, MlflowServer
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad input: reported in one line, exit code 2."""
 
 
 class _Terminate(Exception):
@@ -123,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="machine-readable output")
     a = actions.add_parser("refresh", help="read the catalogs again")
     a.add_argument("path", metavar="PATH", nargs="?", help="only this catalog")
+    commands.register_all(sub)
     return parser
 
 
@@ -130,67 +137,26 @@ def run_cli(argv: Sequence[str], paths: AppPaths | None = None) -> int:
     args = build_parser().parse_args(list(argv))
     paths = paths or app_paths()
     store = ConfigStore(paths)
-    handler: Callable[[argparse.Namespace, ConfigStore], int] = _COMMANDS[args.command]
+    handler: Callable[[argparse.Namespace, ConfigStore], int] = (
+        getattr(args, "handler", None) or _COMMANDS[args.command]
+    )
     try:
         return handler(args, store)
     except (UsageError, ProjectError, StoreError, NamingError, CatalogInvalid) as exc:
-        _err(f"error: {exc}")
+        err(f"error: {exc}")
         return EXIT_USAGE
     except ServerFailed as exc:
-        _err(f"error: {exc.failure}")
+        err(f"error: {exc.failure}")
         return EXIT_FAIL
     except (OSError, CatalogUnreadable, StoreNotReadable) as exc:
-        _err(f"error: {exc}")
+        err(f"error: {exc}")
         return EXIT_FAIL
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _load(store: ConfigStore) -> Config:
-    loaded = store.load()
-    if loaded.problem:
-        _err(f"note: {loaded.problem}")
-    return loaded.config
-
-
-def _find_project(config: Config, paths: AppPaths, name: str) -> Project:
-    """A local project, else a team project (cached catalogs first, then read afresh)."""
-    local = config.find(name)
-    if local is not None or not config.catalogs:
-        return config.get(name)
-    catalogs = Catalogs(paths)
-    for read in (catalogs.cached, catalogs.refresh):
-        team = catalog.merge(config.projects, read(config.catalogs)).find(name)
-        if team is not None:
-            return team.project
-    return config.get(name)
-
-
-def _refuse_team_edit(config: Config, paths: AppPaths, name: str) -> None:
-    """Local edits never write back to a catalog: say so instead of 'no project named'."""
-    if config.find(name) is not None or not config.catalogs:
-        return
-    team = catalog.merge(config.projects, Catalogs(paths).cached(config.catalogs)).find(name)
-    if team is not None:
-        raise UsageError(
-            f"{team.project.name!r} is a team project from {team.catalog} (read-only); "
-            f"make a local copy to change it: mlflow-launcher import {team.catalog!r} "
-            f"{team.project.name!r}"
-        )
-
-
-def _note_stale(statuses: Sequence[CatalogStatus]) -> None:
-    for status in statuses:
-        if status.stale:
-            _err(f"note: team catalog {status.describe()}")
 
 
 def _cmd_list(args: argparse.Namespace, store: ConfigStore) -> int:
-    config = _load(store)
+    config = load(store)
     statuses = Catalogs(store.paths).refresh(config.catalogs)
-    _note_stale(statuses)
+    note_stale(statuses)
     rows = []
     for listed in catalog.merge(config.projects, statuses).projects:
         project = listed.project
@@ -248,14 +214,14 @@ def _cmd_add(args: argparse.Namespace, store: ConfigStore) -> int:
     project = Project(name=args.name, store=_absolute_store(args.store))
     _apply_options(project, args)
     validate(project)
-    _load(store)  # report a moved-aside config before changing it
+    load(store)  # report a moved-aside config before changing it
     store.update(lambda config: config.add(project))
     print(f"Added {project.name!r}: {project.parsed_store().display}")
     return EXIT_OK
 
 
 def _cmd_edit(args: argparse.Namespace, store: ConfigStore) -> int:
-    _refuse_team_edit(_load(store), store.paths, args.name)
+    refuse_team_edit(load(store), store.paths, args.name)
 
     def change(config: Config) -> None:
         current = config.get(args.name)
@@ -274,7 +240,7 @@ def _cmd_edit(args: argparse.Namespace, store: ConfigStore) -> int:
 
 
 def _cmd_remove(args: argparse.Namespace, store: ConfigStore) -> int:
-    _refuse_team_edit(_load(store), store.paths, args.name)
+    refuse_team_edit(load(store), store.paths, args.name)
     removed: list[Project] = []
     store.update(lambda config: removed.append(config.remove(args.name)))
     print(f"Removed {removed[0].name!r} (its store was not touched).")
@@ -282,14 +248,14 @@ def _cmd_remove(args: argparse.Namespace, store: ConfigStore) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace, store: ConfigStore) -> int:
-    project = _find_project(_load(store), store.paths, args.name)
+    project = find_project(load(store), store.paths, args.name)
     report = doctor.diagnose(project, store.paths)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.format())
     return EXIT_OK if report.ok else EXIT_FAIL
 
 
 def _cmd_serve(args: argparse.Namespace, store: ConfigStore) -> int:
-    project = _find_project(_load(store), store.paths, args.name)
+    project = find_project(load(store), store.paths, args.name)
     server = MlflowServer(
         project, store.paths, upgrade_schema=args.upgrade_schema, ready_timeout=args.timeout
     )
@@ -300,7 +266,7 @@ def _cmd_serve(args: argparse.Namespace, store: ConfigStore) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     try:
-        _err(f"Starting {project.name!r} ({project.parsed_store().display})...")
+        err(f"Starting {project.name!r} ({project.parsed_store().display})...")
         url = server.start()
         print(url, flush=True)
         _remember(store, project.name)
@@ -309,14 +275,14 @@ def _cmd_serve(args: argparse.Namespace, store: ConfigStore) -> int:
             webbrowser.open(experiments.open_url_for(project, url))
         if server.lean is None:  # a remote server: nothing of ours to keep running
             return EXIT_OK
-        _err(f"Serving {project.name!r}; log: {server.log_path}. Ctrl-C stops it.")
+        err(f"Serving {project.name!r}; log: {server.log_path}. Ctrl-C stops it.")
         server.wait()
         if server.failure is not None:
-            _err(f"error: the server exited: {server.failure}")
+            err(f"error: the server exited: {server.failure}")
             return EXIT_FAIL
         return EXIT_OK
     except (KeyboardInterrupt, _Terminate):
-        _err("Stopping...")
+        err("Stopping...")
         return EXIT_OK
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -333,7 +299,7 @@ def _remember(store: ConfigStore, name: str) -> None:
 
 
 def _cmd_name(args: argparse.Namespace, store: ConfigStore) -> int:
-    project = _find_project(_load(store), store.paths, args.name)
+    project = find_project(load(store), store.paths, args.name)
     name = experiments.propose_name(
         project, args.stage, args.description, store.paths, prefix=args.prefix
     )
@@ -347,7 +313,7 @@ def _cmd_discover(args: argparse.Namespace, store: ConfigStore) -> int:
         raise UsageError("--depth must be 0 or more.")
     if not os.path.isdir(root):
         raise UsageError(f"{root} is not a folder (or cannot be reached).")
-    config = _load(store)
+    config = load(store)
     merged = catalog.merge(config.projects, Catalogs(store.paths).cached(config.catalogs))
     show_progress = sys.stderr.isatty() and not args.json
 
@@ -364,10 +330,10 @@ def _cmd_discover(args: argparse.Namespace, store: ConfigStore) -> int:
             existing=[x.project for x in merged.projects],
         )
     except KeyboardInterrupt:
-        _err("\nerror: cancelled")
+        err("\nerror: cancelled")
         return EXIT_FAIL
     if show_progress:
-        _err("")
+        err("")
     added: list[str] = []
     if args.add:
         new = [f for f in result.found if f.known_as is None]
@@ -405,9 +371,9 @@ def _print_found(result: discovery.Discovery, added: list[str]) -> None:
         notes.append(f"{result.unreadable} unreadable skipped")
     if result.depth_limited:
         notes.append("deeper folders not searched (--depth)")
-    _err("; ".join(notes) + ".")
+    err("; ".join(notes) + ".")
     if result.found and not added and any(f.known_as is None for f in result.found):
-        _err("Add them with --add, or one by one with: mlflow-launcher add NAME STORE")
+        err("Add them with --add, or one by one with: mlflow-launcher add NAME STORE")
 
 
 def _absolute_path(text: str) -> str:
@@ -418,17 +384,17 @@ def _absolute_path(text: str) -> str:
 
 
 def _cmd_export(args: argparse.Namespace, store: ConfigStore) -> int:
-    config = _load(store)
+    config = load(store)
     target = Path(_absolute_path(args.file))
     if target == store.paths.config_file.absolute():
         raise UsageError("That is the launcher's own config file; export to another file.")
     if args.names:
-        projects = [_find_project(config, store.paths, n) for n in args.names]
+        projects = [find_project(config, store.paths, n) for n in args.names]
     else:
         projects = [p for p in config.projects if not _own_store(p, store.paths)]
         left = [p.name for p in config.projects if p not in projects]
         if left:
-            _err(f"note: not exported (stores in this launcher's data folder): {', '.join(left)}")
+            err(f"note: not exported (stores in this launcher's data folder): {', '.join(left)}")
     if not projects:
         raise UsageError("No projects to export.")
     written = catalog.write_export(target, projects)
@@ -454,7 +420,7 @@ def _cmd_import(args: argparse.Namespace, store: ConfigStore) -> int:
     if not os.path.isfile(source):
         raise UsageError(f"{source} is not a file.")
     projects = catalog.read_file(source)
-    _load(store)  # report a moved-aside config before changing it
+    load(store)  # report a moved-aside config before changing it
     results: list[catalog.ImportResult] = []
 
     def change(c: Config) -> None:
@@ -464,14 +430,14 @@ def _cmd_import(args: argparse.Namespace, store: ConfigStore) -> int:
     store.update(change)
     result = results[0]
     if result.skipped:
-        _err(f"note: kept the existing project(s) {', '.join(result.skipped)} as they are")
+        err(f"note: kept the existing project(s) {', '.join(result.skipped)} as they are")
     names = ", ".join(p.name for p in result.added) or "none"
     print(f"Imported {len(result.added)} project(s) from {source}: {names}.")
     return EXIT_OK
 
 
 def _cmd_catalog(args: argparse.Namespace, store: ConfigStore) -> int:
-    config = _load(store)
+    config = load(store)
     catalogs = Catalogs(store.paths)
     if args.action == "list":
         statuses = catalogs.cached(config.catalogs)
@@ -500,7 +466,7 @@ def _cmd_catalog(args: argparse.Namespace, store: ConfigStore) -> int:
             print(status.describe())
         failed = [s for s in statuses if s.stale]
         if failed:
-            _err(f"error: {len(failed)} catalog(s) could not be read; last known copies kept")
+            err(f"error: {len(failed)} catalog(s) could not be read; last known copies kept")
             return EXIT_FAIL
         return EXIT_OK
     if args.action == "remove":
@@ -528,7 +494,7 @@ def _cmd_catalog(args: argparse.Namespace, store: ConfigStore) -> int:
     print(f"Subscribed to {source}: {len(status.projects)} team project(s): {names}.")
     hidden = [x.project.name for x in merged.shadowed if x.catalog == source]
     if hidden:
-        _err(f"note: a local project of the same name wins over: {', '.join(hidden)}")
+        err(f"note: a local project of the same name wins over: {', '.join(hidden)}")
     return EXIT_OK
 
 

@@ -1,0 +1,66 @@
+"""What every command of the command line shares: exit codes, usage errors, loading the config
+and finding a project (local first, then team catalogs).
+
+Kept apart from ``launcher.app.cli`` so that command modules (one per capability, in this
+package) can use it without importing the parser that registers them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from launcher.model import catalog
+from launcher.model.catalog import Catalogs, CatalogStatus
+from launcher.model.config import Config, ConfigStore
+from launcher.model.paths import AppPaths
+from launcher.model.project import Project
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input: reported in one line, exit code 2."""
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def load(store: ConfigStore) -> Config:
+    loaded = store.load()
+    if loaded.problem:
+        err(f"note: {loaded.problem}")
+    return loaded.config
+
+
+def find_project(config: Config, paths: AppPaths, name: str) -> Project:
+    """A local project, else a team project (cached catalogs first, then read afresh)."""
+    local = config.find(name)
+    if local is not None or not config.catalogs:
+        return config.get(name)
+    catalogs = Catalogs(paths)
+    for read in (catalogs.cached, catalogs.refresh):
+        team = catalog.merge(config.projects, read(config.catalogs)).find(name)
+        if team is not None:
+            return team.project
+    return config.get(name)
+
+
+def refuse_team_edit(config: Config, paths: AppPaths, name: str) -> None:
+    """Local edits never write back to a catalog: say so instead of 'no project named'."""
+    if config.find(name) is not None or not config.catalogs:
+        return
+    team = catalog.merge(config.projects, Catalogs(paths).cached(config.catalogs)).find(name)
+    if team is not None:
+        raise UsageError(
+            f"{team.project.name!r} is a team project from {team.catalog} (read-only); "
+            f"make a local copy to change it: mlflow-launcher import {team.catalog!r} "
+            f"{team.project.name!r}"
+        )
+
+
+def note_stale(statuses: Sequence[CatalogStatus]) -> None:
+    for status in statuses:
+        if status.stale:
+            err(f"note: team catalog {status.describe()}")
