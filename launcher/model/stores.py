@@ -23,6 +23,10 @@ _SQL_DIALECTS = ("postgresql", "mysql", "mariadb", "mssql", "oracle")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):(.*)$", re.S)
 _DRIVE = re.compile(r"^[A-Za-z]:(?:[\\/]|$)")
 _LOCAL_HOSTS = ("", "localhost", "127.0.0.1")
+# \\server\share and //server/share alike: two separators, then a host name. POSIX leaves a
+# path that starts with exactly two slashes to the implementation (Linux reads it as '/'), so
+# off Windows such a path is a share someone pasted, never a local folder.
+_SHARE_START = re.compile(r"^[\\/]{2}[^\\/]")
 
 
 class StoreKind(str, Enum):
@@ -94,10 +98,8 @@ def parse_store(
         s = s[1:-1].strip()
     if not s:
         raise StoreError("The store is empty: give a folder, a SQLite file or a URI.")
-    if not win and s.startswith("\\\\"):
-        raise StoreError(
-            f"'{s}' is a Windows share path; on this machine mount the share and give its path."
-        )
+    if not win and _SHARE_START.match(s):
+        raise _share_elsewhere(s)
     if _DRIVE.match(s):
         if not win:
             raise StoreError(f"'{s}' is a Windows drive path; this machine is not Windows.")
@@ -131,6 +133,12 @@ def parse_store(
     )
 
 
+def _share_elsewhere(text: str) -> StoreError:
+    return StoreError(
+        f"'{text}' is a Windows share path; on this machine mount the share and give its path."
+    )
+
+
 def _file_uri_path(uri: str, win: bool) -> str:
     """The path of a ``file:`` URI, fixing the spellings MLflow reads wrongly."""
     rest = uri[len("file:") :]
@@ -149,6 +157,8 @@ def _file_uri_path(uri: str, win: bool) -> str:
             if slashes >= 2:
                 return "\\\\" + decoded.replace("/", "\\")
             raise StoreError(f"'{uri}' is not a Windows path: expected file:///C:/... or a share.")
+        if slashes >= 2:  # file:////host/share and file://///host/share: a share, as on Windows
+            raise _share_elsewhere(uri)
         return "/" + decoded
     host, _, path = after.partition("/")
     decoded_path = urllib.parse.unquote(path)
@@ -196,6 +206,8 @@ def _from_path(
         raw = home_dir + raw[1:]
     pure: type[PureWindowsPath] | type[PurePosixPath] = PureWindowsPath if win else PurePosixPath
     flavour = ntpath if win else posixpath
+    if not win and _SHARE_START.match(raw):
+        raise _share_elsewhere(raw)
     if win and raw.startswith("\\\\"):
         unc = PureWindowsPath(raw)
         if not unc.drive or unc.drive.count("\\") < 3 or unc.drive.endswith("\\"):

@@ -149,6 +149,13 @@ def test_remote_server_drops_trailing_slash_and_fragment() -> None:
         ("sqlite:///", False, "in-memory"),
         (r"\\server", True, "share"),
         (r"\\server\share\mlruns", False, "Windows share"),
+        # The same share with slashes is no local folder off Windows either (Linux reads '//x'
+        # as '/x'), nor its four- and five-slash file URIs, nor a SQLite file on it.
+        ("//server/share/mlruns", False, "Windows share"),
+        ("/\\server/share/mlruns", False, "Windows share"),
+        ("file:////server/share/mlruns", False, "Windows share"),
+        ("file://///server/share/mlruns", False, "Windows share"),
+        ("sqlite://///server/share/mlflow.db", False, "Windows share"),
         (r"C:\mlruns", False, "Windows drive"),
         ("file://server/share/mlruns", False, "only work on Windows"),
         ("http://", False, "no host"),
@@ -157,6 +164,11 @@ def test_remote_server_drops_trailing_slash_and_fragment() -> None:
 def test_refusals_say_why(text: str, windows: bool, match: str) -> None:
     with pytest.raises(StoreError, match=match):
         parse_store(text, windows=windows)
+
+
+def test_three_slashes_are_still_a_local_path_off_windows() -> None:
+    assert parse_store("///data/mlruns", windows=False).path == "/data/mlruns"
+    assert parse_store("file:///data/mlruns", windows=False).path == "/data/mlruns"
 
 
 def test_redact_hides_passwords_only() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import subprocess
 import sys
+import venv
 from pathlib import Path
 
 import pytest
@@ -16,11 +18,25 @@ pytestmark = pytest.mark.skipif(os.name == "nt", reason="builds a POSIX-style fa
 MLFLOW = importlib.metadata.version("mlflow")
 
 
-def link_python(env: Path) -> Path:
-    """An environment whose interpreter is this one (so it has MLflow)."""
+def mlflow_env(env: Path) -> Path:
+    """A real virtual environment, as users make them, that has this interpreter's MLflow.
+
+    A bare symlink to ``sys.executable`` is not one: inside a virtualenv (or a conda env) the
+    link, outside that environment's folder, starts the base interpreter without its packages.
+    So this makes a venv of the base interpreter and points it, through a ``.pth`` file, at the
+    folders this interpreter imports MLflow from: it works from a system Python, a virtualenv
+    and a conda env alike.
+    """
+    venv.EnvBuilder(symlinks=os.name != "nt", with_pip=False).create(env)
     python = env / "bin" / "python"
-    python.parent.mkdir(parents=True)
-    python.symlink_to(sys.executable)
+    site_dir = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+    )  # fmt: skip
+    ours = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    (site_dir / "_launcher_test.pth").write_text("\n".join(ours) + "\n", encoding="utf-8")
     return python
 
 
@@ -37,21 +53,18 @@ def bare_python(env: Path) -> Path:
 def home(tmp_path: Path) -> dict[str, Path]:
     home = tmp_path / "home"
     found = {
-        "venv": link_python(home / ".virtualenvs" / "good"),
+        "venv": mlflow_env(home / ".virtualenvs" / "good"),
         "bare": bare_python(home / ".virtualenvs" / "bare"),
-        "conda": link_python(home / "miniconda3" / "envs" / "ml"),
-        "listed": link_python(tmp_path / "elsewhere" / "env"),
-        "project": link_python(home / "projects" / "thing" / ".venv"),
+        "conda": mlflow_env(home / "miniconda3" / "envs" / "ml"),
+        "listed": mlflow_env(tmp_path / "elsewhere" / "env"),
+        "project": mlflow_env(home / "projects" / "thing" / ".venv"),
     }
     (home / ".virtualenvs" / "empty").mkdir()
     (home / ".conda").mkdir()
     (home / ".conda" / "environments.txt").write_text(
         f"{tmp_path / 'elsewhere' / 'env'}\n{tmp_path / 'gone'}\n", encoding="utf-8"
     )
-    on_path = tmp_path / "bin"
-    on_path.mkdir()
-    (on_path / "python3").symlink_to(sys.executable)
-    (on_path / "python").symlink_to(on_path / "python3")  # same file, second name
+    on_path = mlflow_env(tmp_path / "path-env").parent  # its bin/ holds python and python3
     found["path"] = on_path / "python3"
     shims = tmp_path / "pyenv" / "shims"
     shims.mkdir(parents=True)
@@ -63,7 +76,7 @@ def home(tmp_path: Path) -> dict[str, Path]:
 def env_for(home: dict[str, Path]) -> dict[str, str]:
     root = home["root"]
     return {
-        "PATH": f"{root / 'bin'}{os.pathsep}{root / 'pyenv' / 'shims'}",
+        "PATH": f"{root / 'path-env' / 'bin'}{os.pathsep}{root / 'pyenv' / 'shims'}",
         "HOME": str(root / "home"),
     }
 
