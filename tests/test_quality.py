@@ -50,3 +50,42 @@ def test_server_layer_uses_qtcore_at_most() -> None:
                 if name.startswith("PySide6.") and not name.startswith("PySide6.QtCore"):
                     offenders.append(f"{path.name}: {name}")
     assert offenders == []
+
+
+def _imports_of(path: Path) -> set[str]:
+    """Every ``launcher`` module a file imports, those imported inside functions included."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("launcher"):
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names if a.name.startswith("launcher"))
+    return names
+
+
+def test_no_import_cycles() -> None:
+    """A dialog receives what it needs; it does not import its opener. import-linter checks
+    the layers; this finds circles inside a layer, lazy imports counted: a lazy import still
+    ties two modules together."""
+    graph: dict[str, set[str]] = {}
+    for path in (REPO / "launcher").rglob("*.py"):
+        module = ".".join(path.with_suffix("").relative_to(REPO).parts).removesuffix(".__init__")
+        graph[module] = _imports_of(path)
+    graph = {m: {d for d in deps if d in graph and d != m} for m, deps in graph.items()}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            module = todo.pop()
+            if module == goal:
+                return True
+            if module not in seen:
+                seen.add(module)
+                todo.extend(graph[module])
+        return False
+
+    circles = sorted(f"{m} <-> {d}" for m in graph for d in graph[m] if m < d and reaches(d, m))
+    assert circles == []

@@ -24,8 +24,9 @@ from launcher.server.manager import (
     mlflow_server,
     open_in_browser,
 )
-from launcher.ui.controller import Autostart, Controller
+from launcher.ui.controller import Controller
 from launcher.ui.fallback import FallbackWindow
+from launcher.ui.hosts import Autostart
 from launcher.ui.tray import TrayIcon
 
 log = logging.getLogger("launcher.tray")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QGuiApplication
@@ -24,20 +23,13 @@ from launcher.model.project import Project
 from launcher.model.stores import StoreError
 from launcher.server.failures import Cause, Failure
 from launcher.server.manager import ServerManager, State, emit
+from launcher.ui.hosts import Autostart
 from launcher.ui.team import TeamProjects
 
 log = logging.getLogger(__name__)
 
 SLOW_START_SECONDS = 8.0
 """A server ready after longer than this gets a "ready" notification: the user may have moved on."""
-
-
-class Autostart(Protocol):
-    """Start at login, as the app layer implements it for this OS."""
-
-    def is_enabled(self) -> bool: ...
-
-    def set_enabled(self, enabled: bool) -> None: ...
 
 
 class Controller(QObject):

@@ -36,8 +36,8 @@ from launcher.model.project import Project, ProjectError, validate
 from launcher.model.stores import Store, StoreError, parse_store
 from launcher.server.interpreters import Interpreter
 from launcher.server.manager import State
-from launcher.ui.controller import Controller
 from launcher.ui.dialogs import mlflow_version
+from launcher.ui.hosts import EditorHost
 from launcher.ui.icons import app_icon
 from launcher.ui.widgets import named
 from launcher.ui.workers import run_in_thread
@@ -97,11 +97,11 @@ def join_args(args: list[str]) -> str:
 
 
 class ProjectEditor(QDialog):
-    """Add (``is_new``) or edit one project; saving goes through the controller."""
+    """Add (``is_new``) or edit one project; saving goes through its host (the controller)."""
 
     def __init__(
         self,
-        controller: Controller,
+        controller: EditorHost,
         project: Project | None = None,
         *,
         is_new: bool = False,
@@ -116,6 +116,11 @@ class ProjectEditor(QDialog):
         self.setMinimumWidth(620)
         self._store: Store | None = None
         self._exists_note: tuple[str, str] | None = None
+        self._touched: set[QWidget] = set()
+        """Fields whose errors show: changed, left, or filled when the dialog opened."""
+        self._save_tried = False
+        """Save was pressed: every error shows, touched or not."""
+        self._error_shown = False
 
         self.name_edit = named(QLineEdit(self.original.name), "name")
         self.name_note = _note()
@@ -123,7 +128,7 @@ class ProjectEditor(QDialog):
         self.store_edit.setPlaceholderText(
             r"\\server\share\mlruns, C:\path\mlflow.db, sqlite:///..., postgresql://..."
         )
-        self.store_note = _note()
+        self.store_note = _note(lines=2)
         browse = named(QToolButton(), "browse-store")
         browse.setText("Browse")
         browse.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -137,7 +142,7 @@ class ProjectEditor(QDialog):
         self.python_combo.setEditable(True)
         self.python_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.python_combo.setMinimumContentsLength(40)
-        self.python_note = _note()
+        self.python_note = _note(lines=2)
         python_browse = named(QPushButton("Browse…"), "browse-python")
         python_browse.clicked.connect(self._browse_python)
         self.args_edit = named(QLineEdit(join_args(self.original.extra_args)), "args")
@@ -149,7 +154,7 @@ class ProjectEditor(QDialog):
         self.port_spin.setRange(0, 65535)
         self.port_spin.setSpecialValueText("any free port")
         self.port_spin.setValue(self.original.port)
-        self.general_note = _note()
+        self.general_note = _note(lines=2)
         running = bool(self.old_name) and controller.state(self.old_name) is State.RUNNING
         self.running_note = QLabel(
             "This project is running: changes apply the next time it starts (Restart)."
@@ -200,7 +205,10 @@ class ProjectEditor(QDialog):
         self._exists_timer = QTimer(self, singleShot=True, interval=EXISTS_DEBOUNCE_MS)
         self._exists_timer.timeout.connect(self._check_exists)
         for edit in (self.name_edit, self.store_edit, self.args_edit, self.prefix_edit):
-            edit.textChanged.connect(self.validate)
+            if edit.text():
+                self._touched.add(edit)
+            edit.textChanged.connect(lambda _text, edit=edit: self._touch(edit))
+            edit.editingFinished.connect(lambda edit=edit: self._touch(edit))
         self.python_combo.currentTextChanged.connect(self.validate)
         self.port_spin.valueChanged.connect(self.validate)
         self._fill_pythons()
@@ -234,16 +242,40 @@ class ProjectEditor(QDialog):
 
     # -- validation ----------------------------------------------------------------------------
 
+    def _touch(self, edit: QWidget) -> None:
+        self._touched.add(edit)
+        self.validate()
+
+    def _note(self, field: QWidget, label: QLabel, level: str, text: str) -> bool:
+        """A field's note; an error stays unsaid until the field was touched or Save pressed.
+
+        A form that greets the user with "needs a name" before they typed anything reads as
+        a scolding. The error still counts (the result is False); it is only not shown.
+        """
+        if level == "error" and field not in self._touched and not self._save_tried:
+            _show(label, "", "")
+            return False
+        self._error_shown |= level == "error"
+        return _show(label, level, text)
+
     @Slot()
     def validate(self) -> bool:
-        """Check everything that needs no disk access; True when the project can be saved."""
+        """Check everything that needs no disk access; True when the project can be saved.
+
+        Save stays enabled while the only errors are unsaid ones, so that pressing it says
+        them; Check needs a valid project.
+        """
+        self._error_shown = False
         ok = True
         name = self.name_edit.text()
         other = self.controller.find(name) if name.strip() else None
         if not name.strip():
-            ok = _show(self.name_note, "error", "A project needs a name.")
+            ok = self._note(self.name_edit, self.name_note, "error", "A project needs a name.")
         elif other is not None and other.name.casefold() != self.old_name.casefold():
-            ok = _show(self.name_note, "error", f"There is already a project named {other.name!r}.")
+            ok = self._note(
+                self.name_edit, self.name_note, "error",
+                f"There is already a project named {other.name!r}.",
+            )  # fmt: skip
         else:
             _show(self.name_note, "", "")
         ok = self._validate_store() and ok
@@ -251,16 +283,17 @@ class ProjectEditor(QDialog):
             split_args(self.args_edit.text())
             _show(self.args_note, "", "")
         except ValueError as exc:
-            ok = _show(self.args_note, "error", str(exc))
+            ok = self._note(self.args_edit, self.args_note, "error", str(exc))
         if ok:
             try:
                 validate(self.project())
                 _show(self.general_note, "", "")
             except (ProjectError, StoreError, ValueError) as exc:
                 ok = _show(self.general_note, "error", str(exc))
+                self._error_shown = True
         else:
             _show(self.general_note, "", "")
-        self.save_button.setEnabled(ok)
+        self.save_button.setEnabled(ok or not self._error_shown)
         self.check_button.setEnabled(ok)
         return ok
 
@@ -271,7 +304,7 @@ class ProjectEditor(QDialog):
         except StoreError as exc:
             self._store = None
             self._exists_timer.stop()
-            return _show(self.store_note, "error", str(exc))
+            return self._note(self.store_edit, self.store_note, "error", str(exc))
         if store != self._store:
             self._store = store
             self._exists_note = None
@@ -459,7 +492,16 @@ class ProjectEditor(QDialog):
 
     @Slot()
     def save(self) -> None:
+        self._save_tried = True
         if not self.validate():
+            for edit, label in (
+                (self.name_edit, self.name_note),
+                (self.store_edit, self.store_note),
+                (self.args_edit, self.args_note),
+            ):
+                if label.property("level") == "error":
+                    edit.setFocus()
+                    break
             return
         try:
             project = self.project()
@@ -483,17 +525,24 @@ def _discover() -> list[Interpreter]:
     return discover()
 
 
-def _note() -> QLabel:
+def _note(lines: int = 1) -> QLabel:
+    """A note under a field, holding the height of ``lines`` lines even when empty, so that
+    notes coming and going never move the rows below under the user's mouse.
+
+    A one-line note does not wrap (its messages are short, and a wrapping label asks for
+    two lines whatever its text); a note of paths and causes wraps in the lines it holds.
+    """
     label = QLabel()
-    label.setWordWrap(True)
-    label.setVisible(False)
+    label.setWordWrap(lines > 1)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    _show(label, "info", "\n".join("X" * lines))  # measured as drawn: a style sheet sets the font
+    label.setMinimumHeight(label.sizeHint().height())
+    _show(label, "", "")
     return label
 
 
 def _show(label: QLabel, level: str, text: str) -> bool:
-    """Show (or hide, with no text) a note under a field; returns False for an error."""
-    label.setVisible(bool(text))
+    """Say (or, with no text, clear) a note under a field; returns False for an error."""
     label.setText(text)
     label.setProperty("level", level)
     label.setStyleSheet(f"color: {_COLORS.get(level, '#555555')};")

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from launcher.model.config import Config
 from launcher.model.project import Project
 from launcher.server.manager import POLICY_KEEP, POLICY_STOP
-from launcher.ui.controller import Controller
+from launcher.ui.hosts import SettingsHost
 from launcher.ui.icons import app_icon, project_icon
 from launcher.ui.project_editor import ProjectEditor
 from launcher.ui.team import label, tooltip
@@ -42,7 +42,7 @@ _NAME = Qt.ItemDataRole.UserRole
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: SettingsHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.setWindowTitle("MLflow Launcher settings")

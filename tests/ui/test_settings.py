@@ -97,7 +97,6 @@ def test_add_a_project_with_inline_validation(qtbot, dialog, controller, tmp_pat
     dialog.buttons["add"].click()
     editor = dialog.editor
     assert isinstance(editor, ProjectEditor) and editor.isVisible()
-    assert not editor.save_button.isEnabled()  # empty name and store
     editor.name_edit.setText("alpha")  # names are case-insensitive
     assert note(editor.name_note) == ("error", "There is already a project named 'Alpha'.")
     editor.name_edit.setText("Team share")
@@ -130,6 +129,55 @@ def test_add_a_project_with_inline_validation(qtbot, dialog, controller, tmp_pat
         "Team share", str(store), prefix="dra_", extra_args=["--static-prefix", "/ml flow"]
     )
     assert rows(dialog)[-1][:2] == ["Team share", str(store)]
+
+
+def test_errors_wait_until_a_field_is_touched_or_save_is_pressed(qtbot, dialog) -> None:
+    dialog.buttons["add"].click()
+    editor = dialog.editor
+    assert isinstance(editor, ProjectEditor)
+    # Nothing typed yet: nothing is wrong yet, as far as the user is told.
+    assert note(editor.name_note) == ("", "") and note(editor.store_note) == ("", "")
+    assert editor.save_button.isEnabled() and not editor.check_button.isEnabled()
+    editor.save_button.click()  # pressing Save says what is missing, and saves nothing
+    assert editor.isVisible()
+    assert note(editor.name_note) == ("error", "A project needs a name.")
+    assert note(editor.store_note)[0] == "error" and "empty" in note(editor.store_note)[1]
+    assert not editor.save_button.isEnabled()
+    assert editor.name_edit.hasFocus() or not editor.isActiveWindow()
+
+
+def test_a_touched_field_says_its_error_and_the_others_wait(qtbot, dialog) -> None:
+    dialog.buttons["add"].click()
+    editor = dialog.editor
+    assert isinstance(editor, ProjectEditor)
+    editor.name_edit.setText("x")
+    editor.name_edit.setText("")  # typed, then erased
+    assert note(editor.name_note) == ("error", "A project needs a name.")
+    assert note(editor.store_note) == ("", "")  # the store was never touched
+    assert not editor.save_button.isEnabled()
+
+
+def test_notes_coming_and_going_do_not_move_the_rows(qtbot, dialog, tmp_path) -> None:
+    dialog.buttons["add"].click()
+    editor = dialog.editor
+    assert isinstance(editor, ProjectEditor)
+    qtbot.waitExposed(editor)
+
+    def rows_at() -> list[int]:
+        widgets = (editor.store_edit, editor.prefix_edit, editor.args_edit, editor.port_spin)
+        return [w.mapTo(editor, w.rect().topLeft()).y() for w in widgets]
+
+    before = rows_at()
+    editor.name_edit.setText("x")
+    editor.name_edit.setText("")
+    editor.args_edit.setText('"unclosed')
+    qtbot.wait(50)  # let the layout settle
+    assert note(editor.name_note)[0] == "error" and note(editor.args_note)[0] == "error"
+    assert rows_at() == before
+    editor.name_edit.setText("fine")
+    editor.args_edit.setText("")
+    qtbot.wait(50)
+    assert rows_at() == before
 
 
 def test_edit_renames_and_keeps_the_position(qtbot, dialog, controller, tmp_path) -> None:

@@ -1,0 +1,64 @@
+"""What the dialogs need from whoever opens them, as narrow protocols.
+
+The controller opens the settings dialog and the project editor; they in turn call back into
+it (save a project, read states). Typing those calls against these protocols instead of the
+``Controller`` class keeps the imports pointing one way (controller -> dialogs) and lets the
+tests hand a dialog a small fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from PySide6.QtCore import SignalInstance
+
+from launcher.model.catalog import Listed
+from launcher.model.config import Config
+from launcher.model.paths import AppPaths
+from launcher.model.project import Project
+from launcher.server.state import State
+
+
+class Autostart(Protocol):
+    """Start at login, as the app layer implements it for this OS."""
+
+    def is_enabled(self) -> bool: ...
+
+    def set_enabled(self, enabled: bool) -> None: ...
+
+
+class EditorHost(Protocol):
+    """What the project editor reads and how it saves."""
+
+    paths: AppPaths
+
+    def find(self, name: str) -> Project | None: ...
+
+    def state(self, name: str) -> State: ...
+
+    def save_project(self, old_name: str, project: Project) -> None: ...
+
+
+class SettingsHost(EditorHost, Protocol):
+    """What the settings dialog shows and changes (and hands on to the editors it opens)."""
+
+    config: Config
+    autostart: Autostart | None
+
+    @property
+    def changed(self) -> SignalInstance: ...
+
+    def listed(self) -> list[Listed]: ...
+
+    def is_team(self, name: str) -> bool: ...
+
+    def status_text(self, name: str) -> str: ...
+
+    def update_config(self, change: Callable[[Config], None]) -> Config: ...
+
+    def remove_project(self, name: str) -> None: ...
+
+    def autostart_enabled(self) -> bool: ...
+
+    def set_autostart(self, enabled: bool) -> None: ...
