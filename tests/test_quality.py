@@ -11,11 +11,14 @@ import pytest
 REPO = Path(__file__).parents[1]
 
 
+PYTHON_TREES = ["launcher", "tests", "bench", "build", ".ci"]
+
+
 @pytest.mark.parametrize(
     "command",
     [
-        [sys.executable, "-m", "ruff", "check", "launcher", "tests", "bench", "build"],
-        [sys.executable, "-m", "ruff", "format", "--check", "launcher", "tests", "bench", "build"],
+        [sys.executable, "-m", "ruff", "check", *PYTHON_TREES],
+        [sys.executable, "-m", "ruff", "format", "--check", *PYTHON_TREES],
         [sys.executable, "-m", "mypy"],
         ["lint-imports"],
     ],

@@ -1,0 +1,95 @@
+"""The README's first command as a newcomer meets it, after ``pip install .`` in a fresh venv.
+
+Runs the installed ``mlflow-launcher`` (not the checkout: the working directory is a temp
+folder, so only what the wheel ships is there) on a first run, with nothing configured, under
+Xvfb with a tray host: the tray comes up, the embedded ``Local`` project opens in the "browser"
+(a script that records the URL) and answers /health, and SIGTERM leaves no process behind.
+Exits non-zero with the reason otherwise. Used by .ci/run; needs Xvfb, trayer and xwininfo.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+# The tests' throwaway X display, by path: this runs outside the checkout's packages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "app"))
+import xsession
+
+
+def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"first run: timed out waiting for {what}")
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url.split("#")[0].rstrip("/") + "/health", timeout=5) as r:
+            return r.read().strip() == b"OK"
+    except OSError:
+        return False
+
+
+def running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def main() -> int:
+    exe = shutil.which("mlflow-launcher")
+    if exe is None:
+        raise SystemExit("first run: mlflow-launcher is not on PATH after pip install .")
+    work = Path(tempfile.mkdtemp(prefix="first-run-"))
+    home, opened = work / "home", work / "opened.txt"
+    browser = work / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" >> "{opened}"\n', encoding="utf-8")
+    browser.chmod(0o755)
+    log = home / "logs" / "launcher.log"
+    started = time.monotonic()
+    with xsession.XSession(tray=True) as x:
+        env = {**x.env, "MLFLOW_LAUNCHER_HOME": str(home), "BROWSER": str(browser)}
+        env.pop("PYTHONPATH", None)
+        tray = subprocess.Popen([exe], env=env, cwd=work)
+        try:
+            wait_for(lambda: log.exists() and "tray shown" in log.read_text(), 60, "the tray")
+            subprocess.run([exe, "open", "Local"], env=env, cwd=work, check=True, timeout=60)
+            wait_for(lambda: opened.exists() and opened.read_text().strip(), 180, "the browser")
+            url = opened.read_text().split()[0]
+            if not healthy(url):
+                raise SystemExit(f"first run: {url} does not answer /health")
+            pids = [tray.pid, *(c.pid for c in psutil.Process(tray.pid).children(recursive=True))]
+            tray.send_signal(signal.SIGTERM)
+            code = tray.wait(60)
+            left = [
+                p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"
+            ]
+            if code != 0 or left:
+                raise SystemExit(f"first run: SIGTERM gave exit {code}, left {left}")
+        finally:
+            if tray.poll() is None:
+                tray.kill()
+                tray.wait()
+    print(f"first run: tray up, Local served at {url}, stopped clean "
+          f"({time.monotonic() - started:.0f} s)")  # fmt: skip
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.pop("QT_QPA_PLATFORM", None)
+    sys.exit(main())
