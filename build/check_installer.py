@@ -139,6 +139,7 @@ class Prefix:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_", "PYTHON"))}
+        self.env.pop("MLFLOW_LAUNCHER_HOME", None)  # the installer's `quit` must find the tray
         self.env.update(
             WINEPREFIX=str(path),
             WINEARCH="win64",
@@ -452,7 +453,17 @@ def upgrade(
     tray.kill()
 
 
-def read_run_value(session: Session) -> str:
+def read_run_value(session: Session, seconds: float = 30) -> str:
+    """The Run value once the tray wrote it (it does so just after its icon shows)."""
+    deadline = time.monotonic() + seconds
+    value = _run_value(session)
+    while not value and time.monotonic() < deadline:
+        time.sleep(1)
+        value = _run_value(session)
+    return value
+
+
+def _run_value(session: Session) -> str:
     """The Run value, asked of the live registry (user.reg lags while the wineserver runs)."""
     proc = subprocess.run(
         ["wine", "reg", "query", "HKCU\\" + RUN_KEY, "/v", APP],
@@ -505,6 +516,10 @@ print("RUN", run.info.run_id, exp)
 """
 
 
+# MLflow 3.17 refuses new folder stores without this; the check runs no git.
+CLIENT_ENV = {"MLFLOW_ALLOW_FILE_STORE": "true", "GIT_PYTHON_REFRESH": "quiet"}
+
+
 def tree_digest(root: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
@@ -528,7 +543,7 @@ def unc_checks(session: Session, prefix: Prefix, checks: Checks, work: Path) -> 
     script.write_text(WIN_CLIENT, "utf-8")
     proc = subprocess.run(
         ["wine", str(winpy), winpath(script), store_unc],
-        env={**session.env, "PYTHONUTF8": "1"},
+        env={**session.env, "PYTHONUTF8": "1", **CLIENT_ENV},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -709,6 +724,7 @@ def main() -> int:
             prefix.create()
         lay = Layout(prefix)
         session = Session(lay.instdir, work, prefix=prefix.path, log_dir=lay.log_dir)
+        prefix.env["DISPLAY"] = session.display
         tray = Tray(session, lay, prefix)
         try:
             with step("1 install"):
@@ -716,10 +732,11 @@ def main() -> int:
             if checks.ok:
                 with step("2 installed app"):
                     app_checks(session, lay, checks, tray)
-            if checks.ok and "unc" not in args.skip:
+            installed_ok = checks.ok  # a failing UNC step must not hide the upgrade's result
+            if installed_ok and "unc" not in args.skip:
                 with step("3 UNC share"):
                     unc_checks(session, prefix, checks, work)
-            if checks.ok and "upgrade" not in args.skip:
+            if installed_ok and "upgrade" not in args.skip:
                 with step("4 upgrade"):
                     upgrade(prefix, lay, session, checks, tray, bump(want), work)
             if (lay.instdir / "Uninstall.exe").exists():
