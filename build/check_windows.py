@@ -138,10 +138,15 @@ class Output:
 class Session:
     """A virtual screen and the Wine environment every exe of the check runs in."""
 
-    def __init__(self, bundle: Path, root: Path) -> None:
+    def __init__(
+        self, bundle: Path, root: Path, prefix: Path | None = None, log_dir: Path | None = None
+    ) -> None:
+        """``prefix``: another Wine prefix than the build's; with ``log_dir`` (where the app then
+        logs, a Unix path), the app runs with its default folders, not a MLFLOW_LAUNCHER_HOME."""
         self.bundle = bundle
         self.root = root
         self.home = root / "home"
+        self.log_dir = log_dir or self.home / "logs"
         read_fd, write_fd = os.pipe()
         self.xvfb = subprocess.Popen(
             ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten",
@@ -153,14 +158,17 @@ class Session:
             self.display = ":" + fh.readline().strip()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_", "PYTHON", "QT_"))}
         env.update(
-            WINEPREFIX=str(WINE_CACHE / "prefix"),
+            WINEPREFIX=str(prefix or WINE_CACHE / "prefix"),
             WINEARCH="win64",
             WINEDEBUG=os.environ.get("WINEDEBUG", "-all"),
-            WINEDLLOVERRIDES="mscoree=;mshtml=",
+            # winemenubuilder would copy every shortcut into this machine's own desktop menus
+            WINEDLLOVERRIDES="mscoree=;mshtml=;winemenubuilder.exe=d",
             DISPLAY=self.display,
             MLFLOW_LAUNCHER_HOME=winpath(self.home),
             BROWSER="none",
         )
+        if log_dir is not None:
+            del env["MLFLOW_LAUNCHER_HOME"]
         self.env = env
 
     def popen(self, exe: str, *args: str) -> tuple[subprocess.Popen[bytes], Output]:
@@ -217,8 +225,8 @@ def wine_pid(proc: subprocess.Popen[bytes], exe: str, bundle: Path) -> int | Non
     return None
 
 
-def server_log_url(home: Path) -> str | None:
-    for log in sorted((home / "logs" / "servers").glob("*.log")):
+def server_log_url(log_dir: Path) -> str | None:
+    for log in sorted((log_dir / "servers").glob("*.log")):
         found = READY_RE.findall(log.read_text("utf-8", "replace"))
         if found:
             return found[-1] + "/"
@@ -228,7 +236,7 @@ def server_log_url(home: Path) -> str | None:
 def serve(session: Session, checks: Checks, name: str, stop: str) -> None:
     """`serve NAME --no-browser`, check it, then stop it with `stop` (sigint | sigkill)."""
     bundle = session.bundle
-    for log in (session.home / "logs" / "servers").glob("*.log"):
+    for log in (session.log_dir / "servers").glob("*.log"):
         log.unlink()
     start = time.perf_counter()
     proc, out = session.popen(CLI, "serve", name, "--no-browser")
@@ -238,7 +246,7 @@ def serve(session: Session, checks: Checks, name: str, stop: str) -> None:
         if stdout_url:
             url, via = stdout_url, "stdout"
             break
-        log_url = server_log_url(session.home)
+        log_url = server_log_url(session.log_dir)
         if log_url and healthy(log_url):
             url, via = log_url, "server log"
             break

@@ -26,11 +26,13 @@ RUN_VALUE = "MLflow Launcher"
 def launch_command() -> list[str]:
     """How to start this launcher's tray from a login script, as it is installed right now.
 
-    Frozen: the .exe itself. Installed: the ``mlflow-launcher`` gui script beside the
-    interpreter. Otherwise: ``pythonw -m launcher`` (``python`` on Linux).
+    Frozen: the .exe itself, the windowed one when this is its console twin (``MLflowLauncher-cli
+    .exe`` turning the setting on must not open a console at every login). Installed: the
+    ``mlflow-launcher`` gui script beside the interpreter. Otherwise: ``pythonw -m launcher``
+    (``python`` on Linux).
     """
     if getattr(sys, "frozen", False):
-        return [sys.executable]
+        return [str(tray_exe(Path(sys.executable)))]
     scripts = Path(sys.executable).parent
     for name in ("mlflow-launcher.exe", "mlflow-launcher"):
         script = scripts / name
@@ -42,6 +44,15 @@ def launch_command() -> list[str]:
         if windowed.is_file():
             python = windowed
     return [str(python), "-m", "launcher"]
+
+
+def tray_exe(exe: Path) -> Path:
+    """The windowed exe beside a frozen console twin (``X-cli.exe`` -> ``X.exe``), else ``exe``."""
+    if exe.stem.lower().endswith("-cli"):
+        windowed = exe.with_name(exe.stem[: -len("-cli")] + exe.suffix)
+        if windowed.is_file():
+            return windowed
+    return exe
 
 
 class XdgAutostart:

@@ -26,6 +26,7 @@ from PySide6.QtCore import QSocketNotifier, QTimer
 from PySide6.QtGui import QGuiApplication, QSessionManager
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
+from launcher.app import appid
 from launcher.model.paths import AppPaths, app_paths
 from launcher.ui.collector import MainThreadCollector
 from launcher.ui.icons import app_icon, state_icon
@@ -71,6 +72,8 @@ def run_tray(args: list[str]) -> int:
 
 
 def _run_primary(paths: AppPaths, name: str, first: dict[str, Any] | None) -> int:
+    if appid.set_for_this_process():
+        log.info("AppUserModelID %s", appid.APP_USER_MODEL_ID)
     QApplication.setApplicationName("MLflow Launcher")
     QApplication.setDesktopFileName("mlflow-launcher")
     app = QApplication(sys.argv[:1])
@@ -104,6 +107,12 @@ def _run_primary(paths: AppPaths, name: str, first: dict[str, Any] | None) -> in
         else:
             app.quit()
 
+    def quit_early(message: dict[str, Any]) -> None:
+        """`mlflow-launcher quit` (the installer) before the rest is built; then TrayApp does."""
+        if not built and message.get("command") == "quit":
+            app.quit()
+
+    server.received.connect(quit_early)
     QTimer.singleShot(0, lambda: _shown(icon is not None))
     QTimer.singleShot(0, build)
     keep = _install_signal_handlers(quit_app)

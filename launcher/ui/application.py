@@ -74,7 +74,10 @@ class TrayApp(QObject):
     def handle(self, message: dict[str, Any]) -> None:
         """A request from a second start (or from our own command line)."""
         name = message.get("name")
-        if message.get("command") == "open" and isinstance(name, str) and name:
+        if message.get("command") == "quit":  # `mlflow-launcher quit`: the installer's request
+            log.info("asked to quit through the single-instance channel")
+            self.quit()
+        elif message.get("command") == "open" and isinstance(name, str) and name:
             self.controller.open_project(name)
         else:
             self.controller.open_default()

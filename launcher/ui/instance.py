@@ -6,7 +6,8 @@ the user and the launcher's config folder, so two users, or two tests with their
 of two starts at the same moment and tells a stale socket (left by a crash) from a live one.
 
 Messages are one JSON object per line, answered by ``ok``: ``{"command": "open", "name": ...}``
-or ``{"command": "activate"}``.
+``{"command": "activate"}`` or ``{"command": "quit"}`` (``mlflow-launcher quit``: stop every
+server and exit, what the Windows installer asks before it replaces the program files).
 """
 
 from __future__ import annotations

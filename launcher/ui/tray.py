@@ -2,13 +2,17 @@
 
 Icon per state (failed > starting > running > idle), a tooltip listing what runs, the menu
 rebuilt on every open, notifications for slow starts and failures (a click on a failure shows
-its log), and a double-click that opens the last used project.
+its log), a left click that opens the menu (Windows users expect a left click to do something;
+Qt opens it on a right click only) and a double-click that opens the last used project.
 """
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QObject, QTimer, Slot
-from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from launcher.ui.controller import Controller
 from launcher.ui.icons import state_icon
@@ -38,6 +42,12 @@ class TrayIcon(QObject):
         self.menu.aboutToShow.connect(self.rebuild_menu)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
+        # A left click opens the menu once a double-click can no longer follow it: the first
+        # click of a double-click must not pop the menu up under the project being opened.
+        self._left_click = QTimer(self)
+        self._left_click.setSingleShot(True)
+        self._left_click.setInterval(QApplication.doubleClickInterval())
+        self._left_click.timeout.connect(self._popup_menu)
         self.icon.messageClicked.connect(controller.notification_clicked)
         controller.changed.connect(self.refresh)
         controller.notify.connect(self.show_message)
@@ -73,4 +83,11 @@ class TrayIcon(QObject):
     @Slot(QSystemTrayIcon.ActivationReason)
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.DoubleClick:
+            self._left_click.stop()
             self.controller.open_default()
+        elif reason == QSystemTrayIcon.ActivationReason.Trigger and sys.platform != "darwin":
+            self._left_click.start()  # macOS opens the menu on a left click by itself
+
+    @Slot()
+    def _popup_menu(self) -> None:
+        self.menu.popup(QCursor.pos())

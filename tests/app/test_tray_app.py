@@ -105,3 +105,16 @@ def test_the_app_log_rotates_and_keeps_a_few_copies(tmp_path) -> None:  # type: 
     assert names == ["launcher.log", "launcher.log.1", "launcher.log.2"]
     assert path.stat().st_size < 250
     assert path.read_text().splitlines()[-1] == "line 59 of the app log"
+
+
+def test_quit_message_stops_every_server_like_the_menu(qtbot, app, factory, monkeypatch) -> None:
+    quits: list[bool] = []
+    monkeypatch.setattr("launcher.ui.application.QApplication.quit", lambda: quits.append(True))
+    with qtbot.waitSignal(app.manager.ready, timeout=5000):
+        app.controller.start("Alpha")
+    pids = factory.all_pids()
+    assert len(alive(pids)) == 1
+    app.handle({"command": "quit"})  # what `mlflow-launcher quit` sends
+    assert alive(pids) == []
+    assert quits == [True]
+    assert [s.project.name for s in factory.servers] == ["Alpha"]  # nothing opened instead

@@ -81,3 +81,16 @@ def test_for_this_os_on_linux_is_xdg(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     found = autostart.for_this_os()
     assert isinstance(found, XdgAutostart) and found.path.parent == tmp_path / "autostart"
+
+
+def test_the_console_twin_points_login_at_the_windowed_exe(monkeypatch, tmp_path: Path) -> None:
+    (tmp_path / "MLflowLauncher.exe").write_bytes(b"")
+    (tmp_path / "MLflowLauncher-cli.exe").write_bytes(b"")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "MLflowLauncher-cli.exe"))
+    assert launch_command() == [str(tmp_path / "MLflowLauncher.exe")]
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "MLflowLauncher.exe"))
+    assert launch_command() == [str(tmp_path / "MLflowLauncher.exe")]
+    (tmp_path / "MLflowLauncher.exe").unlink()  # a twin alone stays itself
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "MLflowLauncher-cli.exe"))
+    assert launch_command() == [str(tmp_path / "MLflowLauncher-cli.exe")]

@@ -328,3 +328,24 @@ def test_show_log_and_edit_from_the_project_submenu(qtbot, controller, factory) 
     assert editor.isVisible() and editor.name_edit.text() == "Alpha"
     assert editor.running_note.isVisible()
     editor.close()
+
+
+def test_left_click_opens_the_menu(qtbot, controller, monkeypatch) -> None:
+    tray = TrayIcon(controller)
+    shown: list[QPoint] = []
+    monkeypatch.setattr(tray.menu, "popup", lambda pos, *a: shown.append(pos))
+    emit(tray.icon.activated, QSystemTrayIcon.ActivationReason.Trigger)
+    qtbot.waitUntil(lambda: len(shown) == 1, timeout=5000)
+
+
+def test_double_click_opens_the_project_and_not_the_menu(qtbot, controller, factory, monkeypatch):
+    tray = TrayIcon(controller)
+    shown: list[QPoint] = []
+    monkeypatch.setattr(tray.menu, "popup", lambda pos, *a: shown.append(pos))
+    # What Windows sends for a double-click: the first click's Trigger, then DoubleClick.
+    with qtbot.waitSignal(controller.manager.ready, timeout=5000):
+        emit(tray.icon.activated, QSystemTrayIcon.ActivationReason.Trigger)
+        emit(tray.icon.activated, QSystemTrayIcon.ActivationReason.DoubleClick)
+    assert [s.project.name for s in factory.servers] == ["Beta"]
+    qtbot.wait(3 * tray._left_click.interval())  # the menu would have popped up by now
+    assert shown == []
