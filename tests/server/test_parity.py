@@ -161,7 +161,7 @@ def test_every_step_works_through_the_lean_server(
 def test_the_lean_server_answers_as_mlflow_server_does(
     answers: tuple[str, dict[str, Any], dict[str, Any]],
 ) -> None:
-    kind, lean, reference = answers
+    _, lean, reference = answers
     assert set(lean) == set(reference)
     differ = {k for k in lean if k not in LAUNCHER_FIXES and lean[k] != reference[k]}
     assert differ == set(), {k: (lean[k], reference[k]) for k in sorted(differ)}
