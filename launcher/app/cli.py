@@ -39,6 +39,7 @@ from launcher.model.paths import AppPaths, app_paths
 from launcher.model.project import Project, ProjectError, validate
 from launcher.model.stores import StoreError, parse_store, redact
 from launcher.server import discovery, doctor, experiments
+from launcher.server.access_key import with_key
 from launcher.server.experiments import StoreNotReadable
 from launcher.server.failures import ServerFailed
 from launcher.server.process import READY_TIMEOUT, MlflowServer
@@ -73,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", help="address to listen on (default 127.0.0.1: this PC only)")
         p.add_argument("--port", type=int, help="fixed port (0 = a free one each start)")
         p.add_argument("--server-args", help="extra `mlflow server` options, as one quoted string")
+        p.add_argument(
+            "--access-key",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="guard the server with a per-server key (default on; off for other tools "
+            "pointed at a fixed port)",
+        )
 
     p = sub.add_parser("remove", help="remove a project (its store is not touched)")
     p.add_argument("name", metavar="NAME")
@@ -199,7 +207,7 @@ def _absolute_store(text: str) -> str:
 
 
 def _apply_options(project: Project, args: argparse.Namespace) -> None:
-    for field in ("prefix", "python", "artifacts", "host", "port"):
+    for field in ("prefix", "python", "artifacts", "host", "port", "access_key"):
         value = getattr(args, field)
         if value is not None:
             setattr(project, field, value)
@@ -268,11 +276,11 @@ def _cmd_serve(args: argparse.Namespace, store: ConfigStore) -> int:
     try:
         err(f"Starting {project.name!r} ({project.parsed_store().display})...")
         url = server.start()
-        print(url, flush=True)
+        print(with_key(url, server.access_key), flush=True)  # with its key: the line people click
         _remember(store, project.name)
         if not args.no_browser:
             # The project's own experiments when it has a prefix; the root otherwise.
-            webbrowser.open(experiments.open_url_for(project, url))
+            webbrowser.open(with_key(experiments.open_url_for(project, url), server.access_key))
         if server.lean is None:  # a remote server: nothing of ours to keep running
             return EXIT_OK
         err(f"Serving {project.name!r}; log: {server.log_path}. Ctrl-C stops it.")

@@ -38,6 +38,8 @@ class Settings:
     """With 'keep', stop a server nobody used for this long; 0 never stops."""
     start_at_login: bool = False
     last_project: str = ""
+    share_usage_data: bool = False
+    """MLflow's own usage telemetry from the servers we start: off unless the user opts in."""
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:

@@ -32,6 +32,8 @@ class Project:
     host: str = LOOPBACK
     port: int = 0
     """A fixed port, or 0 for a free one picked at each start."""
+    access_key: bool = True
+    """Guard the lean server with a per-server key (off for tools pointed at a fixed port)."""
 
     def parsed_store(self, *, windows: bool | None = None) -> Store:
         return parse_store(self.store, windows=windows)
@@ -77,6 +79,8 @@ def validate(project: Project, *, check_store: bool = True) -> None:
         raise ProjectError("A project name must be a single line.")
     if not isinstance(project.port, int) or not 0 <= project.port <= 65535:
         raise ProjectError(f"Port {project.port!r} is not a port number (0 picks a free one).")
+    if not isinstance(project.access_key, bool):
+        raise ProjectError("access_key must be true or false.")
     if not all(isinstance(a, str) for a in project.extra_args):
         raise ProjectError("Extra server arguments must be text.")
     if check_store:

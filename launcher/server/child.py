@@ -156,9 +156,14 @@ def serve(host: str, port: int, watch_stdin: bool) -> int:
     import mlflow.server as mlflow_server
     from mlflow.server.fastapi_app import app
 
+    try:
+        guarded = _sibling("access_gate").wrap_from_environ(app, port)  # see access_gate.py
+    except Exception as exc:  # never serve unguarded when a key was meant to guard it
+        _error("access-key", f"the access gate could not be loaded: {exc}")
+        return 1
     log_config = os.path.join(os.path.dirname(mlflow_server.__file__), "uvicorn_log_config.yaml")
     config = uvicorn.Config(
-        app,
+        guarded,
         host=host,
         port=port,
         log_config=log_config if os.path.exists(log_config) else None,
@@ -175,6 +180,27 @@ def serve(host: str, port: int, watch_stdin: bool) -> int:
         _watch_stdin(parent_gone)
     server.run(sockets=[sock])
     return 0
+
+
+def _sibling(name: str) -> Any:
+    """A standard-library-only module beside this file.
+
+    Run as a script this folder is not on ``sys.path`` (see the end of this file), so it is
+    loaded from its path; frozen, this file is ``launcher.server.child`` and imports it so.
+    """
+    import importlib
+
+    if __package__:
+        return importlib.import_module(f"{__package__}.{name}")
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_launcher_child_{name}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path} cannot be loaded")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def fallback(host: str, port: int, extra: list[str], watch_stdin: bool) -> int:

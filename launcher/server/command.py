@@ -140,10 +140,12 @@ def build(
     work_dir: Path,
     base_env: dict[str, str],
     registry_uri: str | None = None,
+    artifact_root: str = DEFAULT_ARTIFACT_ROOT,
 ) -> ServerCommand:
     """The command that serves ``project`` on ``port``, and the environment it runs in.
 
-    ``registry_uri`` replaces the store as model registry (see ``registry_for``).
+    ``registry_uri`` replaces the store as model registry (see ``registry_for``);
+    ``artifact_root`` is new experiments' artifact location (see ``artifact_root.root_for``).
     """
     host, _ = host_and_port(project)
     settings, lean_ok = parse_extra(project.extra_args)
@@ -165,7 +167,7 @@ def build(
             {
                 "_MLFLOW_SERVER_FILE_STORE": store.uri,
                 "_MLFLOW_SERVER_REGISTRY_STORE": registry_uri or store.uri,
-                "_MLFLOW_SERVER_ARTIFACT_ROOT": DEFAULT_ARTIFACT_ROOT,
+                "_MLFLOW_SERVER_ARTIFACT_ROOT": artifact_root,
                 "_MLFLOW_SERVER_SERVE_ARTIFACTS": "true",
                 "_MLFLOW_SERVER_ARTIFACT_DESTINATION": destination,
                 "_MLFLOW_SERVER_BOOT_ID": uuid.uuid4().hex,
@@ -192,6 +194,8 @@ def build(
         server_args: list[str] = []
         if not _has_option(extra, "--artifacts-destination"):
             server_args += ["--artifacts-destination", destination]
+        if not _has_option(extra, "--default-artifact-root"):
+            server_args += ["--default-artifact-root", artifact_root]
         argv = env.child_command(
             "fallback",
             "--host",

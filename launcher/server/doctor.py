@@ -14,8 +14,8 @@ from typing import Any
 from launcher.model.paths import AppPaths
 from launcher.model.project import LOOPBACK, Project
 from launcher.model.stores import Store, StoreError, StoreKind, redact
+from launcher.server import access_key, artifact_root, environment, rest, schema
 from launcher.server import command as commands
-from launcher.server import environment, rest, schema
 from launcher.server.process import EXISTS_TIMEOUT, path_exists
 
 OK, WARNING, ERROR = "ok", "warning", "error"
@@ -84,13 +84,23 @@ def diagnose(project: Project, paths: AppPaths) -> DoctorReport:
     )
     if store.kind is StoreKind.REMOTE:
         _remote(report, store)
+        _access(report, project, remote=True, lean=None)
         return report
     env = _environment(report, project)
     reachable = _reachability(report, store, paths)
     if env is not None and reachable:
         _schema_and_count(report, store, env)
     _exposure(report, project)
+    fine, where = artifact_root.describe(project, store, paths)
+    report.add(OK if fine else WARNING, "artifacts", where)
+    lean = None if env is None else env.lean and commands.parse_extra(project.extra_args)[1]
+    _access(report, project, remote=False, lean=lean)
     return report
+
+
+def _access(report: DoctorReport, project: Project, *, remote: bool, lean: bool | None) -> None:
+    protected, text = access_key.protection(project, remote=remote, lean=lean)
+    report.add(OK if protected else WARNING, "access", text)
 
 
 def _remote(report: DoctorReport, store: Store) -> None:

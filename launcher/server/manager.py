@@ -449,7 +449,9 @@ def _open_safely(opener: Opener, url: str, project: Project | None = None) -> No
             from launcher.server.experiments import open_url_for  # yaml: not at tray start
 
             url = open_url_for(project, url)
-        opener(url)
+        from launcher.server.access_key import keyed
+
+        opener(keyed(url))  # the link carries the server's key once (access_key.py)
     except Exception:
         log.exception("could not open %s in the browser", url)
 

@@ -27,8 +27,16 @@ import psutil
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import Store, StoreError, StoreKind, redact
+from launcher.server import (
+    access_key,
+    artifact_root,
+    environment,
+    lifeline,
+    rest,
+    schema,
+    telemetry,
+)
 from launcher.server import command as commands
-from launcher.server import environment, lifeline, rest, schema
 from launcher.server.failures import Cause, Failure, ServerFailed, classify
 from launcher.server.state import State
 
@@ -83,6 +91,8 @@ class MlflowServer:
         self.port: int | None = None
         self.failure: Failure | None = None
         self.lean: bool | None = None
+        self.access_key: str | None = None
+        """This start's key (see launcher.server.access_key); None when it has none."""
         self.started_at: float | None = None
         self.last_activity = time.monotonic()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -177,6 +187,7 @@ class MlflowServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(2)
             self._log_line("=== stopped")
+            access_key.stopped(self.paths, self.project, self.url, proc.pid)
         self._finish_reader()
         with self._lock:
             if self.state is not State.FAILED or proc is not None:
@@ -362,15 +373,20 @@ class MlflowServer:
                 port=port,
                 artifacts_dir=artifacts,
                 work_dir=Path(self._work_dir()),
-                base_env=dict(os.environ),
+                base_env=telemetry.server_env(dict(os.environ), self.paths),
                 registry_uri=registry,
+                artifact_root=artifact_root.root_for(self.project, store, self.paths),
             )
+            cmd, self.access_key = access_key.guard(cmd, self.project, self.paths)
             self.lean = cmd.lean
             self.port = port
             if registry is not None:
                 self._log_line(f"=== the store has no models/ folder; model registry: {registry}")
             failure = self._run_until_ready(cmd)
             if failure is None:
+                access_key.started(
+                    self.paths, self.project, cmd.base_url, self.pid, self.access_key
+                )
                 return cmd.base_url
             if failure.cause is Cause.PORT_TAKEN and not fixed_port:
                 self._log_line(f"=== port {port} was taken meanwhile; trying another")

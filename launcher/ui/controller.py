@@ -203,7 +203,9 @@ class Controller(QObject):
     def copy_url(self, name: str) -> None:
         url = self.manager.url(name)
         if url:
-            QGuiApplication.clipboard().setText(url)
+            from launcher.server.access_key import keyed
+
+            QGuiApplication.clipboard().setText(keyed(url))  # with the server's key, if any
         else:
             emit(self.notify, name, f"{name} is not running, so it has no URL yet.", "info", name)
 

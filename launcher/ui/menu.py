@@ -11,6 +11,8 @@ from PySide6.QtGui import QAction, QMouseEvent
 from PySide6.QtWidgets import QMenu, QWidget
 
 from launcher.model.catalog import Listed
+from launcher.model.project import Project
+from launcher.model.stores import StoreError, StoreKind
 from launcher.server.manager import State
 from launcher.ui.controller import Controller
 from launcher.ui.icons import project_icon
@@ -135,6 +137,8 @@ def _add_project(menu: QMenu, controller: Controller, listed: Listed) -> None:
     edit = add("Edit…", lambda: controller.edit_project(name), not listed.read_only)
     if listed.read_only:
         edit.setToolTip("A team project is read-only: duplicate it in Settings to change it.")
+    if running:
+        _mark_unprotected(sub, listed.project, controller.manager.server(name))
     failure = controller.manager.failure(name)
     if failure is not None:
         sub.addSeparator()
@@ -143,3 +147,22 @@ def _add_project(menu: QMenu, controller: Controller, listed: Listed) -> None:
         why.setObjectName(f"why:{name}")
         why.triggered.connect(lambda: controller.show_log(name))
     menu.addMenu(sub)
+
+
+def _mark_unprotected(sub: QMenu, project: Project, server: object) -> None:
+    """A running server anyone on this PC can use says so, in plain words (access_key.py)."""
+    from launcher.server import access_key
+
+    try:
+        remote = project.parsed_store().kind is StoreKind.REMOTE
+    except StoreError:
+        return
+    lean = getattr(server, "lean", None)
+    protected, text = access_key.protection(project, remote=remote, lean=lean)
+    if protected:
+        return
+    sub.addSeparator()
+    note = sub.addAction("Not protected: anyone on this PC can open it")
+    note.setObjectName(f"unprotected:{project.name}")
+    note.setToolTip(text)
+    note.setEnabled(False)

@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -154,6 +155,14 @@ class ProjectEditor(QDialog):
         self.port_spin.setRange(0, 65535)
         self.port_spin.setSpecialValueText("any free port")
         self.port_spin.setValue(self.original.port)
+        self.access_check = named(QCheckBox("Protect with an access key"), "access-key")
+        self.access_check.setChecked(self.original.access_key)
+        self.access_check.setToolTip(
+            "Only links from the launcher (and scripts given MLFLOW_TRACKING_TOKEN) get in; "
+            "other users and programs of this PC get 403. Turn off for tools pointed at a "
+            "fixed port."
+        )
+        self.access_note = _note()
         self.general_note = _note(lines=2)
         running = bool(self.old_name) and controller.state(self.old_name) is State.RUNNING
         self.running_note = QLabel(
@@ -178,6 +187,8 @@ class ProjectEditor(QDialog):
         form.addRow("Extra arguments", self.args_edit)
         form.addRow("", self.args_note)
         form.addRow("Port", self.port_spin)
+        form.addRow("", self.access_check)
+        form.addRow("", self.access_note)
 
         self.check_button = named(QPushButton("Check"), "check")
         self.check_button.setToolTip("Ask the doctor: is the store reachable, what is in it?")
@@ -211,6 +222,7 @@ class ProjectEditor(QDialog):
             edit.editingFinished.connect(lambda edit=edit: self._touch(edit))
         self.python_combo.currentTextChanged.connect(self.validate)
         self.port_spin.valueChanged.connect(self.validate)
+        self.access_check.toggled.connect(self.validate)
         self._fill_pythons()
         self.validate()
 
@@ -238,6 +250,7 @@ class ProjectEditor(QDialog):
             python=self.python_value(),
             extra_args=split_args(self.args_edit.text()),
             port=self.port_spin.value(),
+            access_key=self.access_check.isChecked(),
         )
 
     # -- validation ----------------------------------------------------------------------------
@@ -295,7 +308,25 @@ class ProjectEditor(QDialog):
             _show(self.general_note, "", "")
         self.save_button.setEnabled(ok or not self._error_shown)
         self.check_button.setEnabled(ok)
+        self._note_access()
         return ok
+
+    def _note_access(self) -> None:
+        """Say in plain words when the server will not be protected (access_key.protection)."""
+        from launcher.model.stores import StoreKind
+        from launcher.server import access_key
+        from launcher.server.command import parse_extra
+
+        try:
+            project = self.project()
+            lean_args = parse_extra(project.extra_args)[1]
+        except ValueError:
+            return
+        remote = self._store is not None and self._store.kind is StoreKind.REMOTE
+        protected, text = access_key.protection(
+            project, remote=remote, lean=None if lean_args else False
+        )
+        _show(self.access_note, "" if protected else "warning", "" if protected else text)
 
     def _validate_store(self) -> bool:
         text = self.store_edit.text().strip()

@@ -237,6 +237,14 @@ class SettingsDialog(QDialog):
         self.idle.setSpecialValueText("never")
         self.login = named(QCheckBox("Start MLflow Launcher when I log in"), "start-at-login")
         self.login.setEnabled(self.controller.autostart is not None)
+        self.telemetry = named(
+            QCheckBox("Share anonymous usage data with MLflow"), "share-usage-data"
+        )
+        self.telemetry.setToolTip(
+            "MLflow 3 can send usage data from its server and UI. Off, the servers the launcher "
+            "starts run with MLFLOW_DISABLE_TELEMETRY and DO_NOT_TRACK set (from their next "
+            "start). The launcher itself sends nothing either way."
+        )
         form = QFormLayout(page)
         form.addRow(self.open_browser)
         form.addRow("When switching projects", self.policy)
@@ -245,7 +253,9 @@ class SettingsDialog(QDialog):
         hint.setWordWrap(True)
         form.addRow("", hint)
         form.addRow(self.login)
+        form.addRow(self.telemetry)
         self.open_browser.toggled.connect(self._save_general)
+        self.telemetry.toggled.connect(self._save_general)
         self.policy.currentIndexChanged.connect(self._save_general)
         self.idle.editingFinished.connect(self._save_general)
         self.idle.valueChanged.connect(self._save_general)
@@ -254,10 +264,11 @@ class SettingsDialog(QDialog):
 
     def _load_general(self, config: Config) -> None:
         s = config.settings
-        widgets = (self.open_browser, self.policy, self.idle, self.login)
+        widgets = (self.open_browser, self.policy, self.idle, self.login, self.telemetry)
         for widget in widgets:
             widget.blockSignals(True)
         self.open_browser.setChecked(s.open_browser)
+        self.telemetry.setChecked(s.share_usage_data)
         self.policy.setCurrentIndex(max(0, self.policy.findData(s.switch_policy)))
         self.idle.setValue(s.idle_stop_minutes)
         self.idle.setEnabled(s.switch_policy == POLICY_KEEP)
@@ -272,11 +283,14 @@ class SettingsDialog(QDialog):
         open_browser = self.open_browser.isChecked()
         policy = str(self.policy.currentData())
         idle = self.idle.value()
+        share = self.telemetry.isChecked()
         s = self.controller.config.settings
-        if (s.open_browser, s.switch_policy, s.idle_stop_minutes) == (open_browser, policy, idle):
+        now = (s.open_browser, s.switch_policy, s.idle_stop_minutes, s.share_usage_data)
+        if now == (open_browser, policy, idle, share):
             return
 
         def change(config: Config) -> None:
+            config.settings.share_usage_data = share
             config.settings.open_browser = open_browser
             config.settings.switch_policy = policy
             config.settings.idle_stop_minutes = idle

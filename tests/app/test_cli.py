@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -120,7 +121,8 @@ def _launch(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
 def _url_line(proc: subprocess.Popen[str]) -> str:
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
-    assert line.startswith("http://127.0.0.1:") and line.endswith("/"), line
+    # The server's root with its access key (the line people click).
+    assert line.startswith("http://127.0.0.1:") and "/?launcher_key=" in line, line
     return line
 
 
@@ -137,7 +139,7 @@ def test_serve_prints_url_opens_browser_and_sigterm_stops_tree(
     proc = _launch(["serve", "P"], env)
     try:
         url = _url_line(proc)
-        port = int(url.rsplit(":", 1)[1].strip("/"))
+        port = urllib.parse.urlsplit(url).port
         deadline = time.monotonic() + 10
         while not opened.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -149,7 +151,7 @@ def test_serve_prints_url_opens_browser_and_sigterm_stops_tree(
     finally:
         proc.kill()
     assert gone(pids)
-    assert port_is_free(port)
+    assert port is not None and port_is_free(port)
 
 
 @pytest.mark.process
@@ -163,7 +165,7 @@ def test_sigkilled_launcher_leaves_nothing(folder_store: Path) -> None:
         proc.kill()
         proc.wait(5)
         assert gone(pids, timeout=10), "a server outlived its SIGKILLed launcher"
-        assert port_is_free(int(url.rsplit(":", 1)[1].strip("/")))
+        assert port_is_free(urllib.parse.urlsplit(url).port or 0)
     finally:
         proc.kill()
 

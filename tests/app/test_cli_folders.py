@@ -216,7 +216,7 @@ def test_serve_opens_the_project_view_of_a_prefixed_project(
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/"), url  # printed as before
+        assert url.startswith("http://127.0.0.1:") and "/?launcher_key=" in url, url  # with its key
         deadline = time.monotonic() + 20
         while not (opened.exists() and opened.read_text().strip()) and time.monotonic() < deadline:
             time.sleep(0.1)

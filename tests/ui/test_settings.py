@@ -286,6 +286,11 @@ def test_general_options_are_saved_and_applied(qtbot, dialog, controller, autost
     dialog.login.setChecked(True)
     assert autostart.calls == [True]
     assert ConfigStore(controller.paths).load().config.settings.start_at_login is True
+    assert not dialog.telemetry.isChecked()  # MLflow's telemetry: off unless chosen
+    dialog.telemetry.setChecked(True)
+    assert ConfigStore(controller.paths).load().config.settings.share_usage_data is True
+    dialog.telemetry.setChecked(False)
+    assert ConfigStore(controller.paths).load().config.settings.share_usage_data is False
 
 
 def test_check_runs_the_doctor_without_freezing_the_dialog(
@@ -402,3 +407,22 @@ def test_python_picker_lists_found_interpreters_and_keeps_the_choice(
 def test_extra_arguments_round_trip(text: str, args: list[str]) -> None:
     assert split_args(text) == args
     assert split_args(join_args(args)) == args
+
+
+def test_the_editor_turns_the_access_key_off_and_says_when_a_server_is_unprotected(
+    qtbot, controller
+) -> None:
+    controller.edit_project("Beta")
+    editor = controller._windows["edit:Beta"]
+    assert isinstance(editor, ProjectEditor)
+    assert editor.access_check.isChecked() and not editor.access_note.isVisibleTo(editor)
+    editor.args_edit.setText("--uvicorn-opts '--timeout-keep-alive 7'")
+    assert "mlflow server" in editor.access_note.text() and editor.access_note.isVisibleTo(editor)
+    editor.args_edit.setText("")
+    editor.store_edit.setText("http://tracking.example:5000")
+    assert "remote tracking server" in editor.access_note.text()
+    editor.store_edit.setText("/data/beta.db")
+    editor.access_check.setChecked(False)
+    assert "turned off" in editor.access_note.text()
+    editor.save_button.click()
+    assert saved(controller)[1].access_key is False

@@ -1,0 +1,278 @@
+"""Each lean server's access key: made, handed to the server, carried by links, forgotten.
+
+The server side is :mod:`launcher.server.access_gate` (loaded by ``child.py``). Here:
+
+- a fresh random key (256 bits) for every start; a project on a fixed port keeps a stable key in
+  a file only the user can read, so a cookie or a tool pointed at that port keeps working;
+- the key goes to the child in its environment (never argv, which every user can list), and is
+  never logged nor written to the config;
+- links the launcher opens or copies carry it once (``?launcher_key=...`` before the ``#/route``):
+  :func:`keyed`; the launcher's own REST calls send it as a bearer header: :func:`headers_for`;
+- the running servers' keys are kept in files only the user can read (one per project, under the
+  data dir, removed when the server stops), so ``mlflow-launcher url NAME`` finds a server the tray
+  or a ``serve`` in another terminal started.
+
+Servers the launcher cannot protect (the ``mlflow server`` fallback, remote servers) and projects
+whose key is turned off are described in plain words by :func:`protection`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import secrets
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from launcher.model.paths import AppPaths
+from launcher.model.project import Project
+from launcher.server.access_gate import KEY_ENV, PROJECT_ENV, QUERY_PARAM
+
+if TYPE_CHECKING:
+    from launcher.server.command import ServerCommand
+
+KEY_BYTES = 32
+"""256 random bits (the issue asks for at least 128)."""
+TOKEN_ENV = "MLFLOW_TRACKING_TOKEN"
+
+_lock = threading.Lock()
+_known: dict[str, str] = {}
+"""Origin (``http://127.0.0.1:PORT``) -> key of the servers this process started."""
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(KEY_BYTES)
+
+
+def key_for_start(project: Project, paths: AppPaths, port: int) -> str:
+    """A new key per start; a fixed-port project's stable key (made once, user-only file)."""
+    if not project.port:
+        return new_key()
+    path = paths.data_dir / "keys" / f"{project.slug}.key"
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        stored = path.read_text(encoding="ascii").strip()
+        if len(stored) >= 22:
+            return stored
+    key = new_key()
+    _write_private(path, key + "\n")
+    return key
+
+
+def child_env(key: str, project: Project) -> dict[str, str]:
+    """What the server process is given (merged into its environment)."""
+    return {KEY_ENV: key, PROJECT_ENV: project.name}
+
+
+def guard(
+    cmd: ServerCommand, project: Project, paths: AppPaths
+) -> tuple[ServerCommand, str | None]:
+    """``cmd`` with a key for its server, and the key; unchanged (None) when it cannot have one.
+
+    Only the lean server has the gate; the ``mlflow server`` fallback runs MLflow's own app.
+    """
+    if not (cmd.lean and project.access_key):
+        return cmd, None
+    key = key_for_start(project, paths, cmd.port)
+    return dataclasses.replace(cmd, env={**cmd.env, **child_env(key, project)}), key
+
+
+def started(paths: AppPaths, project: Project, url: str, pid: int | None, key: str | None) -> None:
+    """A server is ready: its links get the key here, other processes find it in its file."""
+    if key:
+        remember(url, key)
+    if pid is not None:
+        with contextlib.suppress(OSError):  # `url NAME` then says it is not running
+            record(paths, project, url, pid, key)
+
+
+def stopped(paths: AppPaths, project: Project, url: str | None, pid: int | None) -> None:
+    """A server is gone: forget its key, here and in its file."""
+    if url:
+        forget(url)
+    drop(paths, project, pid)
+
+
+# -- links and headers in this process ---------------------------------------------------------
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def remember(url: str, key: str) -> None:
+    with _lock:
+        _known[_origin(url)] = key
+
+
+def forget(url: str) -> None:
+    with _lock:
+        _known.pop(_origin(url), None)
+
+
+def key_for(url: str) -> str | None:
+    """The key of a server this process started at ``url``'s origin, if it has one."""
+    with _lock:
+        return _known.get(_origin(url))
+
+
+def with_key(url: str, key: str | None) -> str:
+    """``url`` carrying ``key`` once, in the query string before the ``#/route``."""
+    if not key:
+        return url
+    before, hash_, fragment = url.partition("#")
+    parts = urllib.parse.urlsplit(before)
+    query = urllib.parse.urlencode({QUERY_PARAM: key})
+    query = f"{parts.query}&{query}" if parts.query else query
+    return urllib.parse.urlunsplit(parts._replace(query=query)) + hash_ + fragment
+
+
+def keyed(url: str) -> str:
+    """``url`` with its server's key, when this process started that server with one."""
+    return with_key(url, key_for(url))
+
+
+def key_in(url: str) -> str | None:
+    """The key a link carries (``?launcher_key=...``), if any."""
+    return split_key(url)[1]
+
+
+def split_key(url: str) -> tuple[str, str | None]:
+    """``url`` without the key it carries, and that key (None if it carries none)."""
+    before, hash_, fragment = url.partition("#")
+    parts = urllib.parse.urlsplit(before)
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    keys = [v for k, v in pairs if k == QUERY_PARAM]
+    if not keys:
+        return url, None
+    query = urllib.parse.urlencode([(k, v) for k, v in pairs if k != QUERY_PARAM])
+    return urllib.parse.urlunsplit(parts._replace(query=query)) + hash_ + fragment, keys[0]
+
+
+def headers_for(url: str) -> dict[str, str]:
+    """What the launcher's own REST calls to ``url`` send: the server's key as a bearer token."""
+    key = key_for(url)
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
+# -- running servers, for other processes of the same user -------------------------------------
+
+
+@dataclass(frozen=True)
+class Running:
+    project: str
+    url: str
+    pid: int
+    key: str | None
+    """None: the server runs without a key (turned off, or the fallback)."""
+
+    @property
+    def keyed_url(self) -> str:
+        return with_key(self.url, self.key)
+
+
+def _running_file(paths: AppPaths, project: Project) -> Path:
+    return paths.data_dir / "running" / f"{project.slug}.json"
+
+
+def record(paths: AppPaths, project: Project, url: str, pid: int, key: str | None) -> None:
+    """A server is ready: write where it is and its key (user-only file)."""
+    data = {"project": project.name, "url": url, "pid": pid, "key": key}
+    _write_private(_running_file(paths, project), json.dumps(data) + "\n")
+
+
+def drop(paths: AppPaths, project: Project, pid: int | None = None) -> None:
+    """A server stopped: remove its file (only its own, when ``pid`` is given)."""
+    path = _running_file(paths, project)
+    if pid is not None:
+        current = _read(path)
+        if current is not None and current.pid != pid:
+            return  # another launcher process runs this project now
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def running(paths: AppPaths, project: Project) -> Running | None:
+    """The project's running server, from its file; None when there is none (or it died)."""
+    path = _running_file(paths, project)
+    found = _read(path)
+    if found is None:
+        return None
+    import psutil  # not at tray start-up
+
+    if not psutil.pid_exists(found.pid):
+        with contextlib.suppress(OSError):
+            path.unlink()  # a server that was killed without stopping
+        return None
+    return found
+
+
+def _read(path: Path) -> Running | None:
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+        key = data.get("key")
+        return Running(str(data["project"]), str(data["url"]), int(data["pid"]), key or None)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (0600 in a 0700 folder; per-user on Windows).
+
+    On Windows the data dir is under the user's profile (%LOCALAPPDATA%), which other users
+    cannot read.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if os.name != "nt":
+        with contextlib.suppress(OSError):
+            os.chmod(path.parent, 0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# -- in plain words ----------------------------------------------------------------------------
+
+
+def protection(project: Project, *, remote: bool, lean: bool | None) -> tuple[bool, str]:
+    """(protected, what to tell the user) for a project served as described.
+
+    ``lean`` is whether the launcher serves it with its lean server (None: not known yet).
+    """
+    if remote:
+        return False, (
+            "not protected by the launcher: a remote tracking server; whoever can reach it "
+            "can use it"
+        )
+    if not project.access_key:
+        return False, (
+            "access key turned off: every program and user of this PC can read and change this "
+            "project's experiments while it runs (turn it on: mlflow-launcher edit "
+            f"{_quoted(project.name)} --access-key)"
+        )
+    if lean is False:
+        return False, (
+            "not protected: served by `mlflow server` (fallback), which the launcher cannot put "
+            "an access key in front of; every program and user of this PC can use it"
+        )
+    stable = " (stable: fixed port)" if project.port else " (a new one at each start)"
+    return True, (
+        f"protected by an access key{stable}; the tray's links carry it, "
+        f"`mlflow-launcher url {_quoted(project.name)}` prints it"
+    )
+
+
+def _quoted(name: str) -> str:
+    return name if name.replace("-", "").replace("_", "").isalnum() else f'"{name}"'
