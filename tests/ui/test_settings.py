@@ -415,9 +415,10 @@ def test_the_editor_turns_the_access_key_off_and_says_when_a_server_is_unprotect
     controller.edit_project("Beta")
     editor = controller._windows["edit:Beta"]
     assert isinstance(editor, ProjectEditor)
-    assert editor.access_check.isChecked() and not editor.access_note.isVisibleTo(editor)
+    assert editor.access_check.isChecked() and note(editor.access_note) == ("", "")
     editor.args_edit.setText("--uvicorn-opts '--timeout-keep-alive 7'")
-    assert "mlflow server" in editor.access_note.text() and editor.access_note.isVisibleTo(editor)
+    assert note(editor.access_note)[0] == "warning"
+    assert "mlflow server" in note(editor.access_note)[1]
     editor.args_edit.setText("")
     editor.store_edit.setText("http://tracking.example:5000")
     assert "remote tracking server" in editor.access_note.text()
