@@ -38,6 +38,8 @@ class Settings:
     """With 'keep', stop a server nobody used for this long; 0 never stops."""
     start_at_login: bool = False
     last_project: str = ""
+    keep_warm: bool = True
+    """Keep a spare server with MLflow imported, so a click serves in about a second."""
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:
@@ -243,3 +245,14 @@ def _replace(src: Path, dst: Path) -> None:
             if attempt == 19:
                 raise
             time.sleep(0.05)
+
+
+def last_used(config: Config) -> str:
+    """The project a nameless ``serve`` (or a start without a desktop) serves.
+
+    The last one opened while it still exists; else the first-run project ``Local``.
+    """
+    last = config.settings.last_project
+    if last and config.find(last) is not None:
+        return last
+    return DEFAULT_PROJECT
