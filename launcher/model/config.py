@@ -40,6 +40,8 @@ class Settings:
     last_project: str = ""
     keep_warm: bool = True
     """Keep a spare server with MLflow imported, so a click serves in about a second."""
+    recent: list[str] = field(default_factory=list)
+    """Recently opened projects, most recent first (the menu lists a few at the top)."""
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:
