@@ -33,7 +33,7 @@ from launcher.app.commands.common import (
 )
 from launcher.model import catalog
 from launcher.model.catalog import CatalogInvalid, Catalogs, CatalogUnreadable
-from launcher.model.config import Config, ConfigStore
+from launcher.model.config import Config, ConfigStore, last_used
 from launcher.model.naming import NamingError
 from launcher.model.paths import AppPaths, app_paths
 from launcher.model.project import Project, ProjectError, validate
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME")
 
     p = sub.add_parser("serve", help="serve a project in the foreground")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("name", metavar="NAME", nargs="?", help="default: the last used project")
     p.add_argument("--no-browser", action="store_true", help="do not open the browser")
     p.add_argument(
         "--upgrade-schema",
@@ -263,7 +263,8 @@ def _cmd_doctor(args: argparse.Namespace, store: ConfigStore) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace, store: ConfigStore) -> int:
-    project = find_project(load(store), store.paths, args.name)
+    config = load(store)
+    project = find_project(config, store.paths, args.name or last_used(config))
     server = MlflowServer(
         project, store.paths, upgrade_schema=args.upgrade_schema, ready_timeout=args.timeout
     )

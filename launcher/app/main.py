@@ -23,6 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] == child.SERVE_CHILD_FLAG:
         # The frozen exe re-launched as a server: sys.executable is the exe, not a Python.
         return child.main(args[1:])
+    if not args:
+        from launcher.app import headless
+
+        if not headless.has_desktop():
+            # Decided before Qt loads: without a platform Qt aborts the process (exit 134).
+            print(headless.NO_DESKTOP_LINE, file=sys.stderr, flush=True)
+            args = headless.serve_args()
     if not args or args[0] in TRAY_COMMANDS:
         from launcher.app.tray import run_tray
 

@@ -136,12 +136,20 @@ def _build(
     first: dict[str, Any] | None,
 ) -> TrayApp:
     from launcher.app import autostart as autostart_mod
+    from launcher.server.spare import SparePool
     from launcher.ui.application import TrayApp
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     autostart = autostart_mod.for_this_os()
-    tray = TrayApp(paths, autostart=autostart, icon=icon, use_tray=icon is not None, parent=app)
+    tray = TrayApp(
+        paths,
+        autostart=autostart,
+        icon=icon,
+        use_tray=icon is not None,
+        spares=SparePool(paths),
+        parent=app,
+    )
     server.received.connect(tray.handle)
     tray.show()
     if first is not None:

@@ -40,6 +40,10 @@ class Settings:
     last_project: str = ""
     share_usage_data: bool = False
     """MLflow's own usage telemetry from the servers we start: off unless the user opts in."""
+    keep_warm: bool = True
+    """Keep a spare server with MLflow imported, so a click serves in about a second."""
+    recent: list[str] = field(default_factory=list)
+    """Recently opened projects, most recent first (the menu lists a few at the top)."""
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:
@@ -245,3 +249,14 @@ def _replace(src: Path, dst: Path) -> None:
             if attempt == 19:
                 raise
             time.sleep(0.05)
+
+
+def last_used(config: Config) -> str:
+    """The project a nameless ``serve`` (or a start without a desktop) serves.
+
+    The last one opened while it still exists; else the first-run project ``Local``.
+    """
+    last = config.settings.last_project
+    if last and config.find(last) is not None:
+        return last
+    return DEFAULT_PROJECT

@@ -14,6 +14,8 @@ configuration.
 Commands:
   probe                      print JSON about this environment's MLflow
   serve --host H --port P    serve in-process (lean)
+  spare --host H             a warm spare: bind a free port, import MLflow's server, then wait
+                             for one JSON line of settings on stdin and serve (see spare())
   fallback --host H --port P -- ARGS   run ``python -m mlflow server --workers 1 ARGS`` as a child
   revision URI               print JSON with a SQL store's alembic revision and tables
   upgrade URI                upgrade a SQL store's schema (only ever run on explicit request)
@@ -130,12 +132,21 @@ def _exit_soon(code: int = 0) -> None:
     threading.Thread(target=run, name="exit-timer", daemon=True).start()
 
 
-def serve(host: str, port: int, watch_stdin: bool) -> int:
-    try:
-        sock = bind_socket(host, port)
-    except OSError as exc:
-        _error("port-taken", f"cannot listen on {host}:{port}: {exc}")
-        return EXIT_PORT_TAKEN
+def serve(
+    host: str,
+    port: int,
+    watch_stdin: bool,
+    sock: socket.socket | None = None,
+    watch: Callable[[Callable[[], None]], None] = _watch_stdin,
+) -> int:
+    """Serve in this process; ``sock`` and ``watch`` are a warm spare's (already bound, and
+    its stdin already being read)."""
+    if sock is None:
+        try:
+            sock = bind_socket(host, port)
+        except OSError as exc:
+            _error("port-taken", f"cannot listen on {host}:{port}: {exc}")
+            return EXIT_PORT_TAKEN
     try:
         import uvicorn
         from mlflow.server.handlers import initialize_backend_stores
@@ -177,7 +188,7 @@ def serve(host: str, port: int, watch_stdin: bool) -> int:
             server.should_exit = True
             _exit_soon()
 
-        _watch_stdin(parent_gone)
+        watch(parent_gone)
     server.run(sockets=[sock])
     return 0
 
@@ -296,10 +307,31 @@ def upgrade(uri: str) -> int:
     return 0
 
 
+def _spare_module() -> Any:
+    """``spare_child.py``, this file's sibling, which obeys the same standard-library rule.
+
+    Run as a script, this folder is not on ``sys.path`` (see the end of this file), so the
+    sibling is loaded by its path; frozen, it is in the bundle's archive.
+    """
+    if getattr(sys, "frozen", False):
+        from launcher.server import spare_child
+
+        return spare_child
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spare_child.py")
+    spec = importlib.util.spec_from_file_location("launcher_spare_child", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="launcher-serve-child")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("probe")
+    sub.add_parser("spare").add_argument("--host", required=True)
     for name in ("serve", "fallback"):
         p = sub.add_parser(name)
         p.add_argument("--host", required=True)
@@ -314,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         return serve(args.host, args.port, args.watch_stdin)
+    if args.command == "spare":
+        return int(_spare_module().spare(args.host, serve, bind_socket, _error))
     if args.command == "fallback":
         return fallback(args.host, args.port, args.extra, args.watch_stdin)
     if args.command == "revision":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import logging.handlers
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import psutil
 
@@ -39,6 +40,9 @@ from launcher.server import (
 from launcher.server import command as commands
 from launcher.server.failures import Cause, Failure, ServerFailed, classify
 from launcher.server.state import State
+
+if TYPE_CHECKING:
+    from launcher.server.spare import Spare, SparePool
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +83,10 @@ class MlflowServer:
         upgrade_schema: bool = False,
         ready_timeout: float = READY_TIMEOUT,
         on_change: Callable[[MlflowServer], None] | None = None,
+        spares: SparePool | None = None,
     ) -> None:
+        """``spares``: a warm spare to serve from when it fits (launcher.server.spare)."""
+        self.spares = spares
         self.project = project
         self.paths = paths
         self.upgrade_schema = upgrade_schema
@@ -377,12 +384,18 @@ class MlflowServer:
                 registry_uri=registry,
                 artifact_root=artifact_root.root_for(self.project, store, self.paths),
             )
+            spare = self.spares.claim(cmd) if self.spares and not fixed_port else None
+            if spare is not None and spare.port is not None:
+                port = spare.port
+                cmd = dataclasses.replace(cmd, port=port)
             cmd, self.access_key = access_key.guard(cmd, self.project, self.paths)
             self.lean = cmd.lean
             self.port = port
             if registry is not None:
                 self._log_line(f"=== the store has no models/ folder; model registry: {registry}")
-            failure = self._run_until_ready(cmd)
+            failure = self._run_until_ready(cmd, spare)
+            if spare is not None and self.spares is not None:
+                self.spares.replenish()
             if failure is None:
                 access_key.started(
                     self.paths, self.project, cmd.base_url, self.pid, self.access_key
@@ -394,10 +407,14 @@ class MlflowServer:
             raise ServerFailed(failure)
         raise ServerFailed(Failure(Cause.PORT_TAKEN, "no free port could be bound after retries."))
 
-    def _run_until_ready(self, cmd: commands.ServerCommand) -> Failure | None:
+    def _run_until_ready(
+        self, cmd: commands.ServerCommand, spare: Spare | None = None
+    ) -> Failure | None:
         self._open_log()
         mode = "lean (one in-process worker)" if cmd.lean else "fallback (mlflow server)"
         self._log_line(f"=== starting {self.project.name!r} on {cmd.base_url} [{mode}]")
+        if spare is not None:
+            return self._run_spare_until_ready(cmd, spare)
         self._log_line("=== " + redact(" ".join(cmd.argv)))
         kwargs: dict = {}
         if os.name == "nt":
@@ -429,6 +446,27 @@ class MlflowServer:
             daemon=True,
         )
         self._reader.start()
+        return self._wait_ready(cmd, proc)
+
+    def _run_spare_until_ready(self, cmd: commands.ServerCommand, spare: Spare) -> Failure | None:
+        """Serve from the warm spare: its process becomes this project's server."""
+        self._log_line(f"=== served by the warm spare (pid {spare.pid}, MLflow already imported)")
+        try:
+            proc = spare.assign(cmd, self._take_line)
+        except OSError as exc:
+            self._log_line(f"=== the warm spare is gone ({exc}); starting afresh")
+            spare.stop()
+            return Failure(Cause.PORT_TAKEN, "the warm spare was gone.")
+        with self._lock:
+            self._proc = proc
+            self.started_at = time.monotonic()
+        self._reader = spare.reader
+        return self._wait_ready(cmd, proc)
+
+    def _wait_ready(
+        self, cmd: commands.ServerCommand, proc: subprocess.Popen[bytes]
+    ) -> Failure | None:
+        started = self.started_at or time.monotonic()
         deadline = time.monotonic() + self.ready_timeout
         while True:
             if self._stop_requested.is_set():
@@ -439,7 +477,7 @@ class MlflowServer:
                 return classify(code, self.log_tail(60))
             if rest.is_healthy(cmd.base_url, timeout=1.0):
                 self._log_line(
-                    f"=== ready at {cmd.base_url} after {time.monotonic() - self.started_at:.1f} s"
+                    f"=== ready at {cmd.base_url} after {time.monotonic() - started:.1f} s"
                 )
                 return None
             if time.monotonic() > deadline:
@@ -491,12 +529,14 @@ class MlflowServer:
         if stream is None:
             return
         for raw in iter(stream.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if ('"GET ' in line or '"POST ' in line) and "/health" not in line:
-                self.last_activity = time.monotonic()  # a person (or client) used it
-            self._record(line)
+            self._take_line(raw.decode("utf-8", "replace").rstrip("\r\n"))
         with contextlib.suppress(OSError):
             stream.close()
+
+    def _take_line(self, line: str) -> None:
+        if ('"GET ' in line or '"POST ' in line) and "/health" not in line:
+            self.last_activity = time.monotonic()  # a person (or client) used it
+        self._record(line)
 
     def _finish_reader(self) -> None:
         reader = self._reader

@@ -6,8 +6,10 @@ Built by ``launcher.app.tray`` once the icon already shows, so nothing here dela
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
+import threading
 import time
 from typing import Any
 
@@ -24,6 +26,7 @@ from launcher.server.manager import (
     mlflow_server,
     open_in_browser,
 )
+from launcher.server.spare import SparePool
 from launcher.ui.controller import Controller
 from launcher.ui.fallback import FallbackWindow
 from launcher.ui.hosts import Autostart
@@ -47,11 +50,17 @@ class TrayApp(QObject):
         autostart: Autostart | None = None,
         use_tray: bool | None = None,
         icon: QSystemTrayIcon | None = None,
+        spares: SparePool | None = None,
         parent: QObject | None = None,
     ) -> None:
-        """``icon``: a tray icon already on screen (shown before this was imported) to adopt."""
+        """``icon``: a tray icon already on screen (shown before this was imported) to adopt.
+
+        ``spares``: the warm spare servers are served from (the real app passes one)."""
         super().__init__(parent)
         self.paths = paths
+        self.spares = spares
+        if spares is not None and server_factory is mlflow_server:
+            server_factory = functools.partial(mlflow_server, spares=spares)
         self.manager = ServerManager(paths, server_factory=server_factory, opener=opener)
         self.controller = Controller(paths, ConfigStore(paths), self.manager, autostart=autostart)
         self.controller.quitRequested.connect(self.quit)
@@ -60,12 +69,31 @@ class TrayApp(QObject):
         self.tray: TrayIcon | None = TrayIcon(self.controller, icon=icon) if use_tray else None
         self.window: FallbackWindow | None = None if use_tray else FallbackWindow(self.controller)
         self._shut_down = False
+        if spares is not None:
+            self.controller.changed.connect(self._sync_spares)
+            menu = self.tray.menu if self.tray is not None else self.window.menu  # type: ignore[union-attr]
+            menu.aboutToShow.connect(self._menu_opening)
+
+    @Slot()
+    def _sync_spares(self) -> None:
+        """Follow the 'keep a server warm' setting (the spare starts in the background)."""
+        keep = self.controller.config.settings.keep_warm
+        if self.spares is not None and not self._shut_down and keep != self.spares.keep_warm:
+            self.spares.set_keep_warm(keep)
+
+    @Slot()
+    def _menu_opening(self) -> None:
+        """With 'keep warm' off, an opened menu is the hint that a click may follow."""
+        if self.spares is not None and not self.spares.keep_warm and not self._shut_down:
+            threading.Thread(target=self.spares.warm_up, name="spare-warm-up", daemon=True).start()
 
     def show(self) -> None:
         if self.tray is not None:
             self.tray.show()
         elif self.window is not None:
             self.window.show()
+        if self.spares is not None and self.controller.config.settings.keep_warm:
+            threading.Thread(target=self.spares.ensure, name="spare-start", daemon=True).start()
         problem = self.controller.load_problem
         if problem:
             emit(self.controller.notify, "Config file reset", problem, "warning", "")
@@ -92,6 +120,8 @@ class TrayApp(QObject):
         if self.window is not None:
             self.window.hide()
         started = time.monotonic()
+        if self.spares is not None:
+            self.spares.close()
         clean = self.manager.stop_all(wait=True)
         took = time.monotonic() - started
         log.info("servers stopped in %.1f s%s", took, "" if clean else " (not all!)")

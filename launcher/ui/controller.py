@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 
 from launcher.model.catalog import Listed
 from launcher.model.config import Config, ConfigStore
+from launcher.model.menu_layout import remember
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError
@@ -400,6 +401,7 @@ class Controller(QObject):
     def _remember(self, name: str) -> None:
         def change(config: Config) -> None:
             config.settings.last_project = name
+            config.settings.recent = remember(config.settings.recent, name)
 
         try:
             self.update_config(change)

@@ -11,11 +11,13 @@ from PySide6.QtGui import QAction, QMouseEvent
 from PySide6.QtWidgets import QMenu, QWidget
 
 from launcher.model.catalog import Listed
+from launcher.model.menu_layout import FLAT_LIMIT
 from launcher.model.project import Project
 from launcher.model.stores import StoreError, StoreKind
 from launcher.server.manager import State
 from launcher.ui.controller import Controller
 from launcher.ui.icons import project_icon
+from launcher.ui.menu_groups import add_grouped
 from launcher.ui.team import label, tooltip
 
 
@@ -57,8 +59,11 @@ def populate(menu: QMenu, controller: Controller) -> None:
     if not listed:
         empty = menu.addAction("No projects yet: add one in Settings…")
         empty.triggered.connect(controller.show_settings)
-    for entry in listed:
-        _add_project(menu, controller, entry)
+    if len(listed) > FLAT_LIMIT:
+        add_grouped(menu, controller, listed, _add_project)  # one column, one screen high
+    else:
+        for entry in listed:
+            _add_project(menu, controller, entry)
     if config.catalogs:
         _add_team_status(menu, controller)
     menu.addSeparator()

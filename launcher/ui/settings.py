@@ -254,6 +254,13 @@ class SettingsDialog(QDialog):
         form.addRow("", hint)
         form.addRow(self.login)
         form.addRow(self.telemetry)
+        self.keep_warm = named(QCheckBox("Keep a server warm for instant start"), "keep-warm")
+        self.keep_warm.setToolTip(
+            "One spare server with MLflow already loaded (about 250 MB) waits for the next "
+            "click. Off: it is started when the menu opens."
+        )
+        form.addRow(self.keep_warm)
+        self.keep_warm.toggled.connect(self._save_keep_warm)
         self.open_browser.toggled.connect(self._save_general)
         self.telemetry.toggled.connect(self._save_general)
         self.policy.currentIndexChanged.connect(self._save_general)
@@ -277,6 +284,9 @@ class SettingsDialog(QDialog):
         )
         for widget in widgets:
             widget.blockSignals(False)
+        self.keep_warm.blockSignals(True)
+        self.keep_warm.setChecked(s.keep_warm)
+        self.keep_warm.blockSignals(False)
 
     @Slot()
     def _save_general(self) -> None:
@@ -294,6 +304,16 @@ class SettingsDialog(QDialog):
             config.settings.open_browser = open_browser
             config.settings.switch_policy = policy
             config.settings.idle_stop_minutes = idle
+
+        self.controller.update_config(change)
+
+    @Slot(bool)
+    def _save_keep_warm(self, keep: bool) -> None:
+        if self.controller.config.settings.keep_warm == keep:
+            return
+
+        def change(config: Config) -> None:
+            config.settings.keep_warm = keep
 
         self.controller.update_config(change)
 

@@ -1,0 +1,71 @@
+"""The tray app and its warm spare (a fake pool): started at show, followed on the setting,
+warmed on menu open when the setting is off, closed at quit."""
+
+from __future__ import annotations
+
+import pytest
+
+from launcher.model.config import ConfigStore
+from launcher.model.paths import AppPaths
+from launcher.model.project import Project
+from launcher.ui.application import TrayApp
+from tests.ui.fakes import FakeFactory
+from tests.ui.helpers import write_config
+
+pytestmark = pytest.mark.gui
+
+
+class FakePool:
+    def __init__(self) -> None:
+        self.keep_warm = True
+        self.calls: list[str] = []
+
+    def ensure(self) -> None:
+        self.calls.append("ensure")
+
+    def warm_up(self) -> None:
+        self.calls.append("warm_up")
+
+    def set_keep_warm(self, keep: bool) -> None:
+        self.keep_warm = keep
+        self.calls.append(f"keep={keep}")
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+@pytest.mark.parametrize("use_tray", [True, False])
+def test_spare_follows_the_setting_and_the_menu(qtbot, paths: AppPaths, use_tray: bool) -> None:
+    write_config(paths, [Project("Alpha", "/data/a/mlruns")], keep_warm=True)
+    pool = FakePool()
+    app = TrayApp(paths, server_factory=FakeFactory(), use_tray=use_tray, spares=pool)  # type: ignore[arg-type]
+    try:
+        app.show()
+        qtbot.waitUntil(lambda: "ensure" in pool.calls, timeout=3000)
+        menu = app.tray.menu if app.tray is not None else app.window.menu  # type: ignore[union-attr]
+        menu.aboutToShow.emit()
+        qtbot.wait(50)
+        assert "warm_up" not in pool.calls, "kept warm already: the menu starts nothing"
+
+        def off(config) -> None:  # type: ignore[no-untyped-def]
+            config.settings.keep_warm = False
+
+        app.controller.update_config(off)
+        assert pool.calls[-1] == "keep=False"
+        menu.aboutToShow.emit()
+        qtbot.waitUntil(lambda: "warm_up" in pool.calls, timeout=3000)
+    finally:
+        app.shutdown()
+    assert pool.calls[-1] == "close"
+
+
+def test_settings_checkbox_saves_keep_warm(qtbot, paths: AppPaths) -> None:
+    from launcher.ui.settings import SettingsDialog
+    from tests.ui.helpers import make_controller
+
+    controller = make_controller(paths, FakeFactory(), [])
+    dialog = SettingsDialog(controller)
+    qtbot.addWidget(dialog)
+    assert dialog.keep_warm.isChecked()
+    dialog.keep_warm.setChecked(False)
+    assert ConfigStore(paths).load().config.settings.keep_warm is False
