@@ -71,8 +71,9 @@ def test_no_desktop_serves_the_first_run_project(tmp_path: Path) -> None:
         assert proc.stdout is not None and proc.stderr is not None
         first = proc.stderr.readline()
         assert first.startswith("No desktop here"), first
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/"), url
+        keyed = proc.stdout.readline().strip()  # the one line to click: it carries the key
+        url, _, key = keyed.partition("?launcher_key=")
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/") and key, keyed
         with urllib.request.urlopen(url + "health", timeout=10) as response:
             assert response.read() == b"OK"
         pids = tree(proc.pid)[1:]
