@@ -150,6 +150,11 @@ class ProjectEditor(QDialog):
         self.port_spin.setRange(0, 65535)
         self.port_spin.setSpecialValueText("any free port")
         self.port_spin.setValue(self.original.port)
+        self.artifacts_edit = named(QLineEdit(self.original.artifacts), "artifacts")
+        self.artifacts_edit.setPlaceholderText(
+            "where new experiments' artifacts go, for a database (default: this PC's data folder)"
+        )
+        self.artifacts_note = _note()
         self.access_check = named(QCheckBox("Protect with an access key"), "access-key")
         self.access_check.setChecked(self.original.access_key)
         self.access_check.setToolTip(
@@ -182,6 +187,8 @@ class ProjectEditor(QDialog):
         form.addRow("Extra arguments", self.args_edit)
         form.addRow("", self.args_note)
         form.addRow("Port", self.port_spin)
+        form.addRow("Artifacts location", self.artifacts_edit)
+        form.addRow("", self.artifacts_note)
         form.addRow("", self.access_check)
         form.addRow("", self.access_note)
 
@@ -210,7 +217,8 @@ class ProjectEditor(QDialog):
 
         self._exists_timer = QTimer(self, singleShot=True, interval=EXISTS_DEBOUNCE_MS)
         self._exists_timer.timeout.connect(self._check_exists)
-        for edit in (self.name_edit, self.store_edit, self.args_edit, self.prefix_edit):
+        edits = (self.name_edit, self.store_edit, self.args_edit, self.prefix_edit)
+        for edit in (*edits, self.artifacts_edit):
             edit.textChanged.connect(self.validate)
         self.python_combo.currentTextChanged.connect(self.validate)
         self.port_spin.valueChanged.connect(self.validate)
@@ -243,6 +251,7 @@ class ProjectEditor(QDialog):
             extra_args=split_args(self.args_edit.text()),
             port=self.port_spin.value(),
             access_key=self.access_check.isChecked(),
+            artifacts=self.artifacts_edit.text().strip(),
         )
 
     # -- validation ----------------------------------------------------------------------------
@@ -281,7 +290,7 @@ class ProjectEditor(QDialog):
     def _note_access(self) -> None:
         """Say in plain words when the server will not be protected (access_key.protection)."""
         from launcher.model.stores import StoreKind
-        from launcher.server import access_key
+        from launcher.server import access_key, artifact_root
         from launcher.server.command import parse_extra
 
         try:
@@ -289,6 +298,9 @@ class ProjectEditor(QDialog):
             lean_args = parse_extra(project.extra_args)[1]
         except ValueError:
             return
+        if self._store is not None:  # a team database asks for a shared artifacts location
+            fine, where = artifact_root.describe(project, self._store, self.controller.paths)
+            _show(self.artifacts_note, "" if fine else "warning", "" if fine else where)
         remote = self._store is not None and self._store.kind is StoreKind.REMOTE
         protected, text = access_key.protection(
             project, remote=remote, lean=None if lean_args else False
