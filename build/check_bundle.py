@@ -1,7 +1,8 @@
 """Check a frozen launcher serves MLflow from the bundle alone.
 
 Runs the bundle's executable with a bare environment (no Python, no venv on PATH, a temp
-MLFLOW_LAUNCHER_HOME): for a folder store and a SQLite store, `serve` must print its URL, `/health`
+MLFLOW_LAUNCHER_HOME): for a folder store and a SQLite store, `serve` must print its URL with
+its access key, refuse requests without it (403), `/health`
 must be OK, `/` must return the UI, the experiments API must list the store's experiments, and
 an MLflow client (this Python's, talking HTTP only) must be able to log params, metrics, an
 artifact and a registered model through it, which shows the packages left out of the bundle are
@@ -12,11 +13,14 @@ not needed. SIGTERM must then leave no process behind.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -25,9 +29,26 @@ import psutil
 NAMES = ["bundle_train_001_a", "bundle_eval_001_b"]
 
 
-def fetch(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:
+def fetch(url: str, key: str | None = None) -> str:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
         return response.read().decode("utf-8", "replace")
+
+
+def split_key(line: str) -> tuple[str, str | None]:
+    """The URL `serve` printed, as (server root, access key)."""
+    parts = urllib.parse.urlsplit(line)
+    key = urllib.parse.parse_qs(parts.query).get("launcher_key", [None])[0]
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), key
+
+
+def refused(url: str) -> bool:
+    try:
+        fetch(url)
+    except urllib.error.HTTPError as exc:
+        return exc.code == 403
+    return False
 
 
 def make_store(kind: str, root: Path) -> Path:
@@ -86,16 +107,26 @@ def check_store(exe: Path, kind: str, root: Path) -> float:
     )
     try:
         assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
+        line = proc.stdout.readline().strip()
         elapsed = time.perf_counter() - start
-        if not url.startswith("http://127.0.0.1:"):
+        if not line.startswith("http://127.0.0.1:"):
             raise SystemExit(f"{kind}: no URL from the bundle; stderr:\n{proc.stderr.read()}")  # type: ignore[union-attr]
+        url, key = split_key(line)
+        assert key, f"{kind}: the URL carries no access key: {line}"
         assert fetch(url + "health").strip() == "OK"
-        assert "<html" in fetch(url).lower(), "the UI did not load"
-        listed = fetch(url + "ajax-api/2.0/mlflow/experiments/search?max_results=100")
+        search = url + "ajax-api/2.0/mlflow/experiments/search?max_results=100"
+        assert refused(url) and refused(search), (
+            "the frozen server let a request without its key in"
+        )
+        assert "<html" in fetch(url, key).lower(), "the UI did not load"
+        listed = fetch(search, key)
         assert all(name in listed for name in NAMES), listed
         client = subprocess.run(
-            [sys.executable, "-c", CLIENT, url], capture_output=True, text=True, timeout=180
+            [sys.executable, "-c", CLIENT, url],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**os.environ, "MLFLOW_TRACKING_TOKEN": key},
         )
         assert client.returncode == 0, client.stderr[-3000:]
         pids = [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children(recursive=True))]
@@ -106,8 +137,8 @@ def check_store(exe: Path, kind: str, root: Path) -> float:
         )
         assert not alive, f"left behind: {alive}"
         print(
-            f"{kind}: served {url} in {elapsed:.1f} s; UI, REST and client logging ok; "
-            "stopped clean"
+            f"{kind}: served {url} in {elapsed:.1f} s; refused without its key; UI, REST and "
+            "client logging ok with it; stopped clean"
         )
         return elapsed
     finally:

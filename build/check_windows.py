@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -73,9 +74,28 @@ def winpath(path: Path) -> str:
     return "Z:" + str(path.resolve()).replace("/", "\\")
 
 
-def fetch(url: str, timeout: float = 10) -> str:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+def fetch(url: str, timeout: float = 10, key: str | None = None) -> str:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.read().decode("utf-8", "replace")
+
+
+def split_key(line: str) -> tuple[str, str | None]:
+    """A printed URL as (server root, access key)."""
+    parts = urllib.parse.urlsplit(line)
+    key = urllib.parse.parse_qs(parts.query).get("launcher_key", [None])[0]
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), key
+
+
+def running_key(home: Path) -> str | None:
+    """The running server's key from the launcher's user-only file (launcher/server/access_key)."""
+    for path in sorted((home / "data" / "running").glob("*.json")):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            key = json.loads(path.read_text("utf-8")).get("key")
+            if key:
+                return str(key)
+    return None
 
 
 def healthy(url: str) -> bool:
@@ -260,15 +280,25 @@ def serve(session: Session, checks: Checks, name: str, stop: str) -> None:
         proc.kill()
         return
     assert url is not None
+    url, key = split_key(url)
+    deadline = time.monotonic() + 10  # the key file is written just after the "ready" line
+    while key is None and time.monotonic() < deadline:
+        key = running_key(session.home)
+        time.sleep(0 if key else 0.2)
+    checks.report(key is not None, f"{tag}: the server has an access key")
     checks.numbers[f"serve_{stop}_seconds"] = round(elapsed, 1)
     checks.numbers[f"serve_{stop}_url_via"] = via
     checks.report(healthy(url), f"{tag}: /health OK")
     if stop == "sigint":
-        checks.report("<html" in fetch(url).lower(), f"{tag}: / returns the UI")
-        listed = fetch(url + "ajax-api/2.0/mlflow/experiments/search?max_results=100")
+        checks.report("<html" in fetch(url, key=key).lower(), f"{tag}: / returns the UI")
+        listed = fetch(url + "ajax-api/2.0/mlflow/experiments/search?max_results=100", key=key)
         checks.report(all(n in listed for n in NAMES), f"{tag}: experiments API lists {NAMES}")
         client = subprocess.run(
-            [sys.executable, "-c", CLIENT, url], capture_output=True, text=True, timeout=300
+            [sys.executable, "-c", CLIENT, url],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "MLFLOW_TRACKING_TOKEN": key or ""},
         )
         checks.report(
             client.returncode == 0 and "client ok" in client.stdout,

@@ -155,6 +155,11 @@ class ProjectEditor(QDialog):
         self.port_spin.setRange(0, 65535)
         self.port_spin.setSpecialValueText("any free port")
         self.port_spin.setValue(self.original.port)
+        self.artifacts_edit = named(QLineEdit(self.original.artifacts), "artifacts")
+        self.artifacts_edit.setPlaceholderText(
+            "where new experiments' artifacts go, for a database (default: this PC's data folder)"
+        )
+        self.artifacts_note = _note(lines=2)
         self.access_check = named(QCheckBox("Protect with an access key"), "access-key")
         self.access_check.setChecked(self.original.access_key)
         self.access_check.setToolTip(
@@ -162,7 +167,7 @@ class ProjectEditor(QDialog):
             "other users and programs of this PC get 403. Turn off for tools pointed at a "
             "fixed port."
         )
-        self.access_note = _note()
+        self.access_note = _note(lines=2)
         self.general_note = _note(lines=2)
         running = bool(self.old_name) and controller.state(self.old_name) is State.RUNNING
         self.running_note = QLabel(
@@ -187,6 +192,8 @@ class ProjectEditor(QDialog):
         form.addRow("Extra arguments", self.args_edit)
         form.addRow("", self.args_note)
         form.addRow("Port", self.port_spin)
+        form.addRow("Artifacts location", self.artifacts_edit)
+        form.addRow("", self.artifacts_note)
         form.addRow("", self.access_check)
         form.addRow("", self.access_note)
 
@@ -215,7 +222,13 @@ class ProjectEditor(QDialog):
 
         self._exists_timer = QTimer(self, singleShot=True, interval=EXISTS_DEBOUNCE_MS)
         self._exists_timer.timeout.connect(self._check_exists)
-        for edit in (self.name_edit, self.store_edit, self.args_edit, self.prefix_edit):
+        for edit in (
+            self.name_edit,
+            self.store_edit,
+            self.args_edit,
+            self.prefix_edit,
+            self.artifacts_edit,
+        ):
             if edit.text():
                 self._touched.add(edit)
             edit.textChanged.connect(lambda _text, edit=edit: self._touch(edit))
@@ -251,6 +264,7 @@ class ProjectEditor(QDialog):
             extra_args=split_args(self.args_edit.text()),
             port=self.port_spin.value(),
             access_key=self.access_check.isChecked(),
+            artifacts=self.artifacts_edit.text().strip(),
         )
 
     # -- validation ----------------------------------------------------------------------------
@@ -314,7 +328,7 @@ class ProjectEditor(QDialog):
     def _note_access(self) -> None:
         """Say in plain words when the server will not be protected (access_key.protection)."""
         from launcher.model.stores import StoreKind
-        from launcher.server import access_key
+        from launcher.server import access_key, artifact_root
         from launcher.server.command import parse_extra
 
         try:
@@ -322,6 +336,9 @@ class ProjectEditor(QDialog):
             lean_args = parse_extra(project.extra_args)[1]
         except ValueError:
             return
+        if self._store is not None:  # a team database asks for a shared artifacts location
+            fine, where = artifact_root.describe(project, self._store, self.controller.paths)
+            _show(self.artifacts_note, "" if fine else "warning", "" if fine else where)
         remote = self._store is not None and self._store.kind is StoreKind.REMOTE
         protected, text = access_key.protection(
             project, remote=remote, lean=None if lean_args else False

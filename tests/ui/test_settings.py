@@ -427,3 +427,16 @@ def test_the_editor_turns_the_access_key_off_and_says_when_a_server_is_unprotect
     assert "turned off" in editor.access_note.text()
     editor.save_button.click()
     assert saved(controller)[1].access_key is False
+
+
+def test_the_editor_asks_where_a_team_databases_artifacts_go(qtbot, controller, tmp_path) -> None:
+    controller.edit_project("Beta")  # a SQLite file outside the launcher's data folder
+    editor = controller._windows["edit:Beta"]
+    assert isinstance(editor, ProjectEditor)
+    assert "on this PC only" in editor.artifacts_note.text()
+    assert editor.artifacts_note.isVisibleTo(editor)
+    shared = str(tmp_path / "share" / "artifacts")
+    editor.artifacts_edit.setText(shared)
+    assert not editor.artifacts_note.isVisibleTo(editor)
+    editor.save_button.click()
+    assert saved(controller)[1].artifacts == shared
