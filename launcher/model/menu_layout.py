@@ -155,7 +155,10 @@ def _range_title(first: Listed, last: Listed) -> str:
         (i for i, (x, y) in enumerate(zip(a.casefold(), b.casefold(), strict=False)) if x != y),
         min(len(a), len(b)),
     )
-    return f"{a[: same + 1]}-{b[: same + 1]}"
+    # Same start: the first name, then the last one's part from the word where they differ
+    # ("speech-sweep-001 … 089"), which reads like a range in a phone book.
+    cut = max(b.rfind(sep, 0, same) for sep in "-_ ./") + 1
+    return f"{a} … {b[cut:]}"
 
 
 def _key(entry: Listed) -> str:

@@ -13,7 +13,8 @@ import threading
 import time
 from typing import Any
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QEvent, QObject, Slot
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from launcher.model.config import ConfigStore
@@ -30,6 +31,7 @@ from launcher.server.spare import SparePool
 from launcher.ui.controller import Controller
 from launcher.ui.fallback import FallbackWindow
 from launcher.ui.hosts import Autostart
+from launcher.ui.project_finder import SHORTCUT
 from launcher.ui.tray import TrayIcon
 
 log = logging.getLogger("launcher.tray")
@@ -69,10 +71,25 @@ class TrayApp(QObject):
         self.tray: TrayIcon | None = TrayIcon(self.controller, icon=icon) if use_tray else None
         self.window: FallbackWindow | None = None if use_tray else FallbackWindow(self.controller)
         self._shut_down = False
+        self._find_keys = QKeySequence(SHORTCUT)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)  # Find project... from any of the app's windows
         if spares is not None:
             self.controller.changed.connect(self._sync_spares)
             menu = self.tray.menu if self.tray is not None else self.window.menu  # type: ignore[union-attr]
             menu.aboutToShow.connect(self._menu_opening)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Ctrl+K in any window of the app opens Find project..."""
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            pressed = QKeySequence(event.keyCombination())
+            if pressed.matches(self._find_keys) == QKeySequence.SequenceMatch.ExactMatch:
+                from launcher.ui.menu_groups import show_finder
+
+                show_finder(self.controller)
+                return True
+        return False
 
     @Slot()
     def _sync_spares(self) -> None:
@@ -115,6 +132,9 @@ class TrayApp(QObject):
         if self._shut_down:
             return True
         self._shut_down = True
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         if self.tray is not None:
             self.tray.hide()
         if self.window is not None:

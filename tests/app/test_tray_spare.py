@@ -69,3 +69,24 @@ def test_settings_checkbox_saves_keep_warm(qtbot, paths: AppPaths) -> None:
     assert dialog.keep_warm.isChecked()
     dialog.keep_warm.setChecked(False)
     assert ConfigStore(paths).load().config.settings.keep_warm is False
+
+
+def test_ctrl_k_in_any_window_opens_find_project(qtbot, paths: AppPaths) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QWidget
+
+    from launcher.ui import menu_groups
+
+    write_config(paths, [Project("Alpha", "/data/a/mlruns")])
+    app = TrayApp(paths, server_factory=FakeFactory(), use_tray=False)
+    try:
+        window = QWidget()
+        qtbot.addWidget(window)
+        window.show()
+        QTest.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: bool(menu_groups._finders), timeout=3000)
+        assert menu_groups._finders[0].shown_names() == ["Alpha"]
+        menu_groups._finders[0].close()
+    finally:
+        app.shutdown()
