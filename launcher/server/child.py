@@ -17,6 +17,7 @@ Commands:
   fallback --host H --port P -- ARGS   run ``python -m mlflow server --workers 1 ARGS`` as a child
   revision URI               print JSON with a SQL store's alembic revision and tables
   upgrade URI                upgrade a SQL store's schema (only ever run on explicit request)
+  migrate SOURCE TARGET      copy a folder store into a new SQLite file (``migrate_child.py``)
 
 With ``--watch-stdin`` the process exits when its standard input closes: the launcher holds the
 other end, so even a SIGKILLed launcher takes its servers with it.
@@ -270,6 +271,23 @@ def upgrade(uri: str) -> int:
     return 0
 
 
+def sibling(name: str) -> Any:
+    """A standard-library-only module beside this file, loaded without the launcher installed
+    (frozen, or imported as part of the launcher, it is an ordinary submodule)."""
+    import importlib
+
+    if getattr(sys, "frozen", False) or __package__:
+        return importlib.import_module(f"launcher.server.{name}")
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_launcher_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="launcher-serve-child")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -282,7 +300,20 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("extra", nargs="*")
     for name in ("revision", "upgrade"):
         sub.add_parser(name).add_argument("uri")
+    p = sub.add_parser("migrate")
+    p.add_argument("source")
+    p.add_argument("target")
+    p.add_argument("--registry")
+    p.add_argument("--watch-stdin", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "migrate":
+        if not args.watch_stdin:
+            return int(sibling("migrate_child").migrate(args.source, args.target, args.registry))
+        _watch_stdin(lambda: os._exit(1))
+        code = int(sibling("migrate_child").migrate(args.source, args.target, args.registry))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # the stdin watcher would crash a normal shutdown blocked in its read
     if args.command == "probe":
         print(json.dumps(probe()))
         return 0
