@@ -20,6 +20,7 @@ from types import FrameType
 
 from launcher import __version__
 from launcher.app import commands
+from launcher.app.commands import refresh
 from launcher.app.commands.common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -73,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", help="address to listen on (default 127.0.0.1: this PC only)")
         p.add_argument("--port", type=int, help="fixed port (0 = a free one each start)")
         p.add_argument("--server-args", help="extra `mlflow server` options, as one quoted string")
+        p.add_argument(
+            "--fast-view",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="serve a local read-only snapshot of a folder store (refresh: mlflow-launcher "
+            "refresh NAME)",
+        )
 
     p = sub.add_parser("remove", help="remove a project (its store is not touched)")
     p.add_argument("name", metavar="NAME")
@@ -199,7 +207,7 @@ def _absolute_store(text: str) -> str:
 
 
 def _apply_options(project: Project, args: argparse.Namespace) -> None:
-    for field in ("prefix", "python", "artifacts", "host", "port"):
+    for field in ("prefix", "python", "artifacts", "host", "port", "fast_view"):
         value = getattr(args, field)
         if value is not None:
             setattr(project, field, value)
@@ -266,6 +274,8 @@ def _cmd_serve(args: argparse.Namespace, store: ConfigStore) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     try:
+        if not refresh.ensure(project, store.paths):  # a fast view's first snapshot
+            return EXIT_FAIL
         err(f"Starting {project.name!r} ({project.parsed_store().display})...")
         url = server.start()
         print(url, flush=True)

@@ -157,6 +157,8 @@ def serve(host: str, port: int, watch_stdin: bool) -> int:
     import mlflow.server as mlflow_server
     from mlflow.server.fastapi_app import app
 
+    if os.environ.get("_LAUNCHER_READ_ONLY"):  # a fast view's snapshot: readonly_guard.py
+        app = sibling("readonly_guard").ReadOnly(app, os.environ["_LAUNCHER_READ_ONLY"])
     log_config = os.path.join(os.path.dirname(mlflow_server.__file__), "uvicorn_log_config.yaml")
     config = uvicorn.Config(
         app,

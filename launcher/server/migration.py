@@ -148,7 +148,7 @@ def plan(project: Project, paths: AppPaths, to: str | None = None) -> Plan:
         raise MigrationError(str(exc)) from exc
     if store.kind is not StoreKind.FOLDER or store.path is None:
         raise MigrationError(
-            f"{project.name!r} is a {store.kind.label} store, not a folder store: only folder "
+            f"{project.name!r} is a {store.kind.label}, not a folder store: only folder "
             "stores are moved to SQLite."
         )
     source = Path(store.path)
@@ -223,7 +223,7 @@ def migrate(
         report(Step("done", 1, 1, "done"))
         return result
     finally:
-        _remove(temp)
+        remove_partial(temp)
 
 
 def convert(
@@ -330,7 +330,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(5)
 
 
-def _remove(temp: Path) -> None:
+def remove_partial(temp: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
             Path(str(temp) + suffix).unlink()
@@ -342,4 +342,4 @@ def _remove_stale_partials(target: Path) -> None:
         for path in target.parent.glob(f".{target.name}{PARTIAL_MARK}*"):
             pid = path.name.rsplit(PARTIAL_MARK, 1)[1].split("-")[0]
             if pid.isdigit() and not psutil.pid_exists(int(pid)):
-                _remove(path)
+                remove_partial(path)

@@ -28,7 +28,7 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import Store, StoreError, StoreKind, redact
 from launcher.server import command as commands
-from launcher.server import environment, lifeline, rest, schema
+from launcher.server import environment, lifeline, rest, schema, snapshot
 from launcher.server.failures import Cause, Failure, ServerFailed, classify
 from launcher.server.state import State
 
@@ -92,6 +92,8 @@ class MlflowServer:
         self._start_lock = threading.Lock()
         self._stop_requested = threading.Event()
         self._logger: logging.Logger | None = None
+        self.snapshot: snapshot.Snapshot | None = None
+        """The fast view's snapshot this server serves (None: the store itself)."""
 
     # -- public ---------------------------------------------------------------------------
 
@@ -223,6 +225,8 @@ class MlflowServer:
                     "the project's Python environment empty to use the launcher's own.",
                 )
             )
+        if self.project.fast_view:  # serve its local read-only snapshot instead
+            store, self.snapshot = snapshot.serving_store(self.project, self.paths)
         self._check_store_exists(store)
         self._check_schema(store, env)
         return self._spawn_until_ready(store, env)
@@ -365,6 +369,8 @@ class MlflowServer:
                 base_env=dict(os.environ),
                 registry_uri=registry,
             )
+            if self.snapshot is not None:
+                cmd.env.update(snapshot.guard_env(self.project, self.snapshot, cmd.lean))
             self.lean = cmd.lean
             self.port = port
             if registry is not None:

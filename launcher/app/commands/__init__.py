@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-MODULES: tuple[str, ...] = ("migrate",)
+MODULES: tuple[str, ...] = ("migrate", "refresh")
 """Names of the modules in this package that register commands, in help order."""
 
 
