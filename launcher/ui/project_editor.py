@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -149,6 +150,14 @@ class ProjectEditor(QDialog):
         self.port_spin.setRange(0, 65535)
         self.port_spin.setSpecialValueText("any free port")
         self.port_spin.setValue(self.original.port)
+        self.fast_view_check = named(
+            QCheckBox("Fast view: serve a local read-only snapshot of a folder store"), "fast-view"
+        )
+        self.fast_view_check.setToolTip(
+            "For a share others still log to: the launcher keeps a SQLite copy of it, serves that "
+            "(changes are refused) and refreshes it; artifacts stay on the share."
+        )
+        self.fast_view_check.setChecked(self.original.fast_view)
         self.general_note = _note()
         running = bool(self.old_name) and controller.state(self.old_name) is State.RUNNING
         self.running_note = QLabel(
@@ -173,6 +182,7 @@ class ProjectEditor(QDialog):
         form.addRow("Extra arguments", self.args_edit)
         form.addRow("", self.args_note)
         form.addRow("Port", self.port_spin)
+        form.addRow("", self.fast_view_check)
 
         self.check_button = named(QPushButton("Check"), "check")
         self.check_button.setToolTip("Ask the doctor: is the store reachable, what is in it?")
@@ -203,6 +213,7 @@ class ProjectEditor(QDialog):
             edit.textChanged.connect(self.validate)
         self.python_combo.currentTextChanged.connect(self.validate)
         self.port_spin.valueChanged.connect(self.validate)
+        self.fast_view_check.toggled.connect(self.validate)
         self._fill_pythons()
         self.validate()
 
@@ -230,6 +241,7 @@ class ProjectEditor(QDialog):
             python=self.python_value(),
             extra_args=split_args(self.args_edit.text()),
             port=self.port_spin.value(),
+            fast_view=self.fast_view_check.isChecked(),
         )
 
     # -- validation ----------------------------------------------------------------------------

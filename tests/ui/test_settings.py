@@ -354,3 +354,20 @@ def test_python_picker_lists_found_interpreters_and_keeps_the_choice(
 def test_extra_arguments_round_trip(text: str, args: list[str]) -> None:
     assert split_args(text) == args
     assert split_args(join_args(args)) == args
+
+
+def test_fast_view_is_a_checkbox_for_folder_stores(qtbot, dialog, controller) -> None:
+    select(dialog, "Beta")  # a SQLite store: fast already, so the option is refused
+    dialog.buttons["edit"].click()
+    editor = dialog.editor
+    assert editor is not None
+    editor.fast_view_check.setChecked(True)
+    assert note(editor.general_note)[0] == "error" and not editor.save_button.isEnabled()
+    editor.reject()
+    select(dialog, "Alpha")
+    dialog.buttons["edit"].click()
+    editor = dialog.editor
+    assert editor is not None
+    editor.fast_view_check.setChecked(True)
+    editor.save_button.click()
+    assert [p.fast_view for p in saved(controller)] == [True, False]
