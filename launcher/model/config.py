@@ -38,6 +38,8 @@ class Settings:
     """With 'keep', stop a server nobody used for this long; 0 never stops."""
     start_at_login: bool = False
     last_project: str = ""
+    view_refresh_minutes: int = 15
+    """A fast view opened on a snapshot older than this is refreshed in the background."""
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:

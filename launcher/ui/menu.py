@@ -6,11 +6,14 @@ whose own entry is also clickable: one click on the project opens it, hovering s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QMouseEvent
 from PySide6.QtWidgets import QMenu, QWidget
 
 from launcher.model.catalog import Listed
+from launcher.model.stores import StoreError, StoreKind
 from launcher.server.manager import State
 from launcher.ui.controller import Controller
 from launcher.ui.icons import project_icon
@@ -135,6 +138,7 @@ def _add_project(menu: QMenu, controller: Controller, listed: Listed) -> None:
     edit = add("Edit…", lambda: controller.edit_project(name), not listed.read_only)
     if listed.read_only:
         edit.setToolTip("A team project is read-only: duplicate it in Settings to change it.")
+    _add_store_actions(sub, controller, listed, add)  # Move to SQLite…, fast view
     failure = controller.manager.failure(name)
     if failure is not None:
         sub.addSeparator()
@@ -143,3 +147,23 @@ def _add_project(menu: QMenu, controller: Controller, listed: Listed) -> None:
         why.setObjectName(f"why:{name}")
         why.triggered.connect(lambda: controller.show_log(name))
     menu.addMenu(sub)
+
+
+def _add_store_actions(
+    sub: QMenu, controller: Controller, listed: Listed, add: Callable[..., QAction]
+) -> None:
+    """For folder stores: "Move to SQLite…"; for fast views: the snapshot's age and a refresh."""
+    project = listed.project
+    try:
+        folder = project.parsed_store().kind is StoreKind.FOLDER
+    except StoreError:
+        return
+    if not folder:
+        return
+    name = project.name
+    if project.fast_view:
+        age = sub.addAction(controller.fast_views.label(project))
+        age.setObjectName(f"fast-view-age:{name}")
+        age.setEnabled(False)
+        add("Refresh fast view", lambda: controller.fast_views.refresh(project))
+    add("Move to SQLite…", lambda: controller.move_to_sqlite(name), not listed.read_only)

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from launcher.model.project import Project, ProjectError, validate
-from launcher.model.stores import Store, StoreError, parse_store
+from launcher.model.stores import Store, StoreError, StoreKind, parse_store
 from launcher.server.interpreters import Interpreter
 from launcher.server.manager import State
 from launcher.ui.controller import Controller
@@ -195,8 +195,15 @@ class ProjectEditor(QDialog):
         )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
+        self.move_button = named(QPushButton("Move to SQLite…"), "move-to-sqlite")
+        self.move_button.setToolTip(
+            "Copy this folder store into a new SQLite database (verified; the folder is kept)."
+        )
+        self.move_button.clicked.connect(lambda: controller.move_to_sqlite(self.old_name))
+        self.move_button.setVisible(bool(self.old_name) and _is_folder(self.original.store))
         bottom = QHBoxLayout()
         bottom.addWidget(self.check_button)
+        bottom.addWidget(self.move_button)
         bottom.addStretch(1)
         bottom.addWidget(self.buttons)
 
@@ -510,3 +517,10 @@ def _show(label: QLabel, level: str, text: str) -> bool:
     label.setProperty("level", level)
     label.setStyleSheet(f"color: {_COLORS.get(level, '#555555')};")
     return level != "error"
+
+
+def _is_folder(store: str) -> bool:
+    try:
+        return parse_store(store).kind is StoreKind.FOLDER
+    except StoreError:
+        return False
