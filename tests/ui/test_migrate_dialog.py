@@ -104,3 +104,24 @@ def test_the_tray_offers_the_move_and_shows_a_fast_views_age(
     dialog.close()
     assert [p.name for p in ConfigStore(paths).load().config.projects] == ["Folder", "Db", "View"]
     assert controller.manager.stop_all(wait=True)
+
+
+def test_a_stale_fast_view_is_refreshed_on_open_and_its_server_restarted(
+    qtbot, paths: AppPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from launcher.ui.fast_view import FastViews
+
+    view = Project("View", str(tmp_path / "mlruns"), fast_view=True)
+    folder = snapshot.folder(paths, view)
+    folder.mkdir(parents=True)
+    old = datetime(2020, 1, 2, 3, 4)
+    (folder / f"view-{old.strftime(snapshot.STAMP)}.db").write_bytes(b"")
+    built: list[str] = []
+    monkeypatch.setattr(snapshot, "refresh", lambda project, paths: built.append(project.name))
+    restarted: list[str] = []
+    views = FastViews(paths, lambda name: True, restarted.append, lambda t, m: None)
+    views.refresh_if_stale(view, 15)
+    qtbot.waitUntil(lambda: restarted == ["View"], timeout=10_000)
+    assert built == ["View"] and views.refreshing == set()
+    views.refresh_if_stale(Project("Plain", str(tmp_path)), 15)  # not a fast view: nothing
+    assert built == ["View"]
