@@ -11,11 +11,14 @@ def test_switch_keeps_the_folder_project_next_to_it() -> None:
     config = Config(
         projects=[
             Project(name="a", store="/x"),
-            Project(name="team", store="/share/mlruns", prefix="dra_", python="/py"),
+            Project(
+                name="team", store="/share/mlruns", prefix="dra_", python="/py", fast_view=True
+            ),
             Project(name="team (folder)", store="/old"),
         ]
     )
     switched, kept = switch_to_database(config, "team", "/data/team.db")
     assert [p.name for p in config.projects] == ["a", "team", "team (folder 2)", "team (folder)"]
     assert switched.store == "/data/team.db" and switched.prefix == "dra_"
-    assert kept.store == "/share/mlruns" and kept.python == "/py"
+    assert not switched.fast_view
+    assert kept.store == "/share/mlruns" and kept.python == "/py" and kept.fast_view

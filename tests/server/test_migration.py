@@ -3,8 +3,13 @@ what a failure, a difference or a cancel leave behind (nothing under the target'
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import psutil
@@ -16,7 +21,7 @@ from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server import migration, shares
-from tests.server.helpers import snapshot
+from tests.server.helpers import gone, snapshot
 
 pytestmark = pytest.mark.process
 
@@ -155,3 +160,35 @@ def test_cancel_leaves_nothing(paths: AppPaths, rich_store: Path, tmp_path: Path
 def test_network_share_is_named(tmp_path: Path) -> None:
     assert shares.network_share("//server/share/mlflow.db") is not None
     assert shares.network_share(tmp_path / "x.db") is None
+
+
+def test_ctrl_c_in_the_cli_leaves_nothing(
+    paths: AppPaths, rich_store: Path, tmp_path: Path
+) -> None:
+    """A real SIGINT to ``mlflow-launcher migrate`` while MLflow's converter runs."""
+    _add(paths, rich_store)
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "launcher", "migrate", "rich", "--to", str(out / "new.db")],
+        cwd=Path(__file__).parents[2],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the temporary file appears once the converter writes
+        assert list(out.iterdir()), "the migration did not start"
+        children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1 and "Cancelled" in err, err
+    assert list(out.iterdir()) == []
+    assert gone(children)
+    assert ConfigStore(paths).load().config.get("rich").store == str(rich_store)
