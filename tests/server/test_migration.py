@@ -3,6 +3,7 @@ what a failure, a difference or a cancel leave behind (nothing under the target'
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -147,13 +148,16 @@ def test_cancel_leaves_nothing(paths: AppPaths, rich_store: Path, tmp_path: Path
 
     def progress(step: migration.Step) -> None:
         if step.phase == "runs" and not cancel.is_set():
-            children.extend(c.pid for c in psutil.Process().children(recursive=True))
+            for child in psutil.Process().children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    if "migrate" in child.cmdline():
+                        children.append(child.pid)
             cancel.set()
 
     with pytest.raises(migration.MigrationCancelled):
         migration.migrate(the_plan, paths, progress=progress, cancel=cancel)
     assert children, "the migration ran in a child process"
-    assert not [pid for pid in children if psutil.pid_exists(pid)], "the child outlived cancel"
+    assert gone(children), "the child outlived cancel"
     assert _left_over(target.parent) == []
 
 
