@@ -371,3 +371,9 @@ def test_fast_view_is_a_checkbox_for_folder_stores(qtbot, dialog, controller) ->
     editor.fast_view_check.setChecked(True)
     editor.save_button.click()
     assert [p.fast_view for p in saved(controller)] == [True, False]
+
+
+def test_fast_view_refresh_age_is_a_setting(qtbot, dialog, controller) -> None:
+    assert dialog.view_refresh.value() == 15
+    dialog.view_refresh.setValue(60)
+    assert ConfigStore(controller.paths).load().config.settings.view_refresh_minutes == 60
