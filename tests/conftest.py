@@ -98,3 +98,23 @@ def servers() -> Iterator[list]:
     yield started
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def rich_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/rich_store.py's store: deleted experiment, nested runs, histories, a registry."""
+    dest = tmp_path_factory.mktemp("rich-template") / "mlruns"
+    subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("rich_store.py")), str(dest)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return dest
+
+
+@pytest.fixture
+def rich_store(rich_template: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "share" / "rich" / "mlruns"
+    shutil.copytree(rich_template, dest)
+    return dest

@@ -20,6 +20,7 @@ from types import FrameType
 
 from launcher import __version__
 from launcher.app import commands
+from launcher.app.commands import refresh
 from launcher.app.commands.common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -80,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help="guard the server with a per-server key (default on; off for other tools "
             "pointed at a fixed port)",
+        )
+        p.add_argument(
+            "--fast-view",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="serve a local read-only snapshot of a folder store (refresh: mlflow-launcher "
+            "refresh NAME)",
         )
 
     p = sub.add_parser("remove", help="remove a project (its store is not touched)")
@@ -207,7 +215,7 @@ def _absolute_store(text: str) -> str:
 
 
 def _apply_options(project: Project, args: argparse.Namespace) -> None:
-    for field in ("prefix", "python", "artifacts", "host", "port", "access_key"):
+    for field in ("prefix", "python", "artifacts", "host", "port", "access_key", "fast_view"):
         value = getattr(args, field)
         if value is not None:
             setattr(project, field, value)
@@ -275,6 +283,8 @@ def _cmd_serve(args: argparse.Namespace, store: ConfigStore) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     try:
+        if not refresh.ensure(project, store.paths):  # a fast view's first snapshot
+            return EXIT_FAIL
         err(f"Starting {project.name!r} ({project.parsed_store().display})...")
         url = server.start()
         print(with_key(url, server.access_key), flush=True)  # with its key: the line people click

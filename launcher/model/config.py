@@ -44,6 +44,8 @@ class Settings:
     """Keep a spare server with MLflow imported, so a click serves in about a second."""
     recent: list[str] = field(default_factory=list)
     """Recently opened projects, most recent first (the menu lists a few at the top)."""
+    view_refresh_minutes: int = 15
+    """A fast view opened on a snapshot older than this is refreshed in the background."""
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:

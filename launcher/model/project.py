@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from launcher.model.stores import Store, parse_store
+from launcher.model.stores import Store, StoreKind, parse_store
 
 LOOPBACK = "127.0.0.1"
 
@@ -34,6 +34,8 @@ class Project:
     """A fixed port, or 0 for a free one picked at each start."""
     access_key: bool = True
     """Guard the lean server with a per-server key (off for tools pointed at a fixed port)."""
+    fast_view: bool = False
+    """Serve a local read-only SQLite snapshot of a folder store (see launcher.server.snapshot)."""
 
     def parsed_store(self, *, windows: bool | None = None) -> Store:
         return parse_store(self.store, windows=windows)
@@ -83,5 +85,12 @@ def validate(project: Project, *, check_store: bool = True) -> None:
         raise ProjectError("access_key must be true or false.")
     if not all(isinstance(a, str) for a in project.extra_args):
         raise ProjectError("Extra server arguments must be text.")
+    if not isinstance(project.fast_view, bool):
+        raise ProjectError("fast_view must be true or false.")
     if check_store:
-        parse_store(project.store)
+        store = parse_store(project.store)
+        if project.fast_view and store.kind is not StoreKind.FOLDER:
+            raise ProjectError(
+                "Fast view is for folder stores (a snapshot of a share); this store is a "
+                f"{store.kind.label}, which is fast already."
+            )

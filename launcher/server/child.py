@@ -19,6 +19,7 @@ Commands:
   fallback --host H --port P -- ARGS   run ``python -m mlflow server --workers 1 ARGS`` as a child
   revision URI               print JSON with a SQL store's alembic revision and tables
   upgrade URI                upgrade a SQL store's schema (only ever run on explicit request)
+  migrate SOURCE TARGET      copy a folder store into a new SQLite file (``migrate_child.py``)
 
 With ``--watch-stdin`` the process exits when its standard input closes: the launcher holds the
 other end, so even a SIGKILLed launcher takes its servers with it.
@@ -167,6 +168,8 @@ def serve(
     import mlflow.server as mlflow_server
     from mlflow.server.fastapi_app import app
 
+    if os.environ.get("_LAUNCHER_READ_ONLY"):  # a fast view's snapshot: readonly_guard.py
+        app = _sibling("readonly_guard").ReadOnly(app, os.environ["_LAUNCHER_READ_ONLY"])
     try:
         guarded = _sibling("access_gate").wrap_from_environ(app, port)  # see access_gate.py
     except Exception as exc:  # never serve unguarded when a key was meant to guard it
@@ -201,8 +204,8 @@ def _sibling(name: str) -> Any:
     """
     import importlib
 
-    if __package__:
-        return importlib.import_module(f"{__package__}.{name}")
+    if getattr(sys, "frozen", False) or __package__:
+        return importlib.import_module(f"launcher.server.{name}")
     import importlib.util
 
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
@@ -307,26 +310,6 @@ def upgrade(uri: str) -> int:
     return 0
 
 
-def _spare_module() -> Any:
-    """``spare_child.py``, this file's sibling, which obeys the same standard-library rule.
-
-    Run as a script, this folder is not on ``sys.path`` (see the end of this file), so the
-    sibling is loaded by its path; frozen, it is in the bundle's archive.
-    """
-    if getattr(sys, "frozen", False):
-        from launcher.server import spare_child
-
-        return spare_child
-    import importlib.util
-
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spare_child.py")
-    spec = importlib.util.spec_from_file_location("launcher_spare_child", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="launcher-serve-child")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -340,14 +323,27 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("extra", nargs="*")
     for name in ("revision", "upgrade"):
         sub.add_parser(name).add_argument("uri")
+    p = sub.add_parser("migrate")
+    p.add_argument("source")
+    p.add_argument("target")
+    p.add_argument("--registry")
+    p.add_argument("--watch-stdin", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "migrate":
+        if not args.watch_stdin:
+            return int(_sibling("migrate_child").migrate(args.source, args.target, args.registry))
+        _watch_stdin(lambda: os._exit(1))
+        code = int(_sibling("migrate_child").migrate(args.source, args.target, args.registry))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # the stdin watcher would crash a normal shutdown blocked in its read
     if args.command == "probe":
         print(json.dumps(probe()))
         return 0
     if args.command == "serve":
         return serve(args.host, args.port, args.watch_stdin)
     if args.command == "spare":
-        return int(_spare_module().spare(args.host, serve, bind_socket, _error))
+        return int(_sibling("spare_child").spare(args.host, serve, bind_socket, _error))
     if args.command == "fallback":
         return fallback(args.host, args.port, args.extra, args.watch_stdin)
     if args.command == "revision":

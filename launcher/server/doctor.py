@@ -14,7 +14,7 @@ from typing import Any
 from launcher.model.paths import AppPaths
 from launcher.model.project import LOOPBACK, Project
 from launcher.model.stores import Store, StoreError, StoreKind, redact
-from launcher.server import access_key, artifact_root, environment, rest, schema
+from launcher.server import access_key, artifact_root, environment, folder_cost, rest, schema
 from launcher.server import command as commands
 from launcher.server.process import EXISTS_TIMEOUT, path_exists
 
@@ -170,6 +170,8 @@ def _schema_and_count(report: DoctorReport, store: Store, env: environment.Pytho
             "folder stores are in maintenance mode in MLflow 3; the launcher allows them "
             "(MLFLOW_ALLOW_FILE_STORE=true). `mlflow migrate-filestore` moves one to SQL.",
         )
+        listing = folder_cost.time_listing(Path(store.path))  # the cost, and the way out
+        report.add(WARNING, "speed", folder_cost.describe(listing, report.project.name))
         return
     check = schema.check(store, env)
     report.schema = check

@@ -35,6 +35,7 @@ from launcher.server import (
     lifeline,
     rest,
     schema,
+    snapshot,
     telemetry,
 )
 from launcher.server import command as commands
@@ -109,6 +110,8 @@ class MlflowServer:
         self._start_lock = threading.Lock()
         self._stop_requested = threading.Event()
         self._logger: logging.Logger | None = None
+        self.snapshot: snapshot.Snapshot | None = None
+        """The fast view's snapshot this server serves (None: the store itself)."""
 
     # -- public ---------------------------------------------------------------------------
 
@@ -241,6 +244,8 @@ class MlflowServer:
                     "the project's Python environment empty to use the launcher's own.",
                 )
             )
+        if self.project.fast_view:  # serve its local read-only snapshot instead
+            store, self.snapshot = snapshot.serving_store(self.project, self.paths)
         self._check_store_exists(store)
         self._check_schema(store, env)
         return self._spawn_until_ready(store, env)
@@ -384,6 +389,8 @@ class MlflowServer:
                 registry_uri=registry,
                 artifact_root=artifact_root.root_for(self.project, store, self.paths),
             )
+            if self.snapshot is not None:
+                cmd.env.update(snapshot.guard_env(self.project, self.snapshot, cmd.lean))
             spare = self.spares.claim(cmd) if self.spares and not fixed_port else None
             if spare is not None and spare.port is not None:
                 port = spare.port

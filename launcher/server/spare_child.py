@@ -55,6 +55,8 @@ LATE_VARS = frozenset(
         # The launcher's own, read by child.serve when it wraps the app (access_gate.py).
         "_MLFLOW_LAUNCHER_ACCESS_KEY",
         "_MLFLOW_LAUNCHER_PROJECT",
+        # A fast view's read-only guard (readonly_guard.py), also wrapped at serve time.
+        "_LAUNCHER_READ_ONLY",
     }
 )
 """Variables MLflow 3 reads only after its server is imported (checked in its 3.17 source).

@@ -24,6 +24,7 @@ from launcher.model.project import Project
 from launcher.model.stores import StoreError
 from launcher.server.failures import Cause, Failure
 from launcher.server.manager import ServerManager, State, emit
+from launcher.ui.fast_view import FastViews
 from launcher.ui.hosts import Autostart
 from launcher.ui.team import TeamProjects
 
@@ -176,6 +177,7 @@ class Controller(QObject):
         if self.config.settings.last_project != project.name:
             self._remember(project.name)
         self.manager.open(project)
+        self.fast_views.refresh_if_stale(project, self.config.settings.view_refresh_minutes)
 
     def open_default(self) -> None:
         """Double-click or a second start without a name: the last used project, else settings."""
@@ -259,6 +261,42 @@ class Controller(QObject):
             editor = ProjectEditor(self, project)
             self._windows[key] = editor
         _raise(editor)
+
+    @property
+    def fast_views(self) -> FastViews:
+        """Snapshot age, refresh on demand and on open (launcher.ui.fast_view)."""
+        views = getattr(self, "_fast_views", None)
+        if views is None:
+            views = FastViews(
+                self.paths,
+                lambda n: self.state(n) is State.RUNNING,
+                lambda n: self.restart(n),
+                lambda title, text: emit(self.notify, title, text, "warning", ""),
+            )
+            self._fast_views = views
+        return views
+
+    def move_to_sqlite(self, name: str) -> None:
+        """The "Move to SQLite…" dialog of a folder-store project (launcher.ui.migrate_dialog)."""
+        from launcher.model.switch import switch_to_database
+        from launcher.ui.migrate_dialog import MigrateDialog
+
+        project = self._project_or_warn(name)
+        if project is None or self.is_team(name):
+            return
+
+        def switch(done: Project, database: str) -> None:
+            def change(config: Config) -> None:
+                switch_to_database(config, done.name, database)
+
+            self.update_config(change)
+
+        key = f"migrate:{name}"
+        dialog = self._windows.get(key)
+        if not isinstance(dialog, MigrateDialog) or not dialog.isVisible():
+            dialog = MigrateDialog(project, self.paths, switch)
+            self._windows[key] = dialog
+        _raise(dialog)
 
     def save_project(self, old_name: str, project: Project) -> None:
         """Store an added (old_name '') or edited project; a running server follows a rename."""

@@ -39,6 +39,9 @@ class EditorHost(Protocol):
 
     def save_project(self, old_name: str, project: Project) -> None: ...
 
+    def move_to_sqlite(self, name: str) -> None:
+        """Open the "Move to SQLite…" dialog for a saved folder-store project."""
+
 
 class SettingsHost(EditorHost, Protocol):
     """What the settings dialog shows and changes (and hands on to the editors it opens)."""

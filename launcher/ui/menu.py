@@ -6,6 +6,8 @@ whose own entry is also clickable: one click on the project opens it, hovering s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QMouseEvent
 from PySide6.QtWidgets import QMenu, QWidget
@@ -144,6 +146,7 @@ def _add_project(menu: QMenu, controller: Controller, listed: Listed) -> None:
         edit.setToolTip("A team project is read-only: duplicate it in Settings to change it.")
     if running:
         _mark_unprotected(sub, listed.project, controller.manager.server(name))
+    _add_store_actions(sub, controller, listed, add)  # Move to SQLite…, fast view
     failure = controller.manager.failure(name)
     if failure is not None:
         sub.addSeparator()
@@ -171,3 +174,23 @@ def _mark_unprotected(sub: QMenu, project: Project, server: object) -> None:
     note.setObjectName(f"unprotected:{project.name}")
     note.setToolTip(text)
     note.setEnabled(False)
+
+
+def _add_store_actions(
+    sub: QMenu, controller: Controller, listed: Listed, add: Callable[..., QAction]
+) -> None:
+    """For folder stores: "Move to SQLite…"; for fast views: the snapshot's age and a refresh."""
+    project = listed.project
+    try:
+        folder = project.parsed_store().kind is StoreKind.FOLDER
+    except StoreError:
+        return
+    if not folder:
+        return
+    name = project.name
+    if project.fast_view:
+        age = sub.addAction(controller.fast_views.label(project))
+        age.setObjectName(f"fast-view-age:{name}")
+        age.setEnabled(False)
+        add("Refresh fast view", lambda: controller.fast_views.refresh(project))
+    add("Move to SQLite…", lambda: controller.move_to_sqlite(name), not listed.read_only)

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from launcher.model.project import Project, ProjectError, validate
-from launcher.model.stores import Store, StoreError, parse_store
+from launcher.model.stores import Store, StoreError, StoreKind, parse_store
 from launcher.server.interpreters import Interpreter
 from launcher.server.manager import State
 from launcher.ui.dialogs import mlflow_version
@@ -168,6 +168,14 @@ class ProjectEditor(QDialog):
             "fixed port."
         )
         self.access_note = _note(lines=2)
+        self.fast_view_check = named(
+            QCheckBox("Fast view: serve a local read-only snapshot of a folder store"), "fast-view"
+        )
+        self.fast_view_check.setToolTip(
+            "For a share others still log to: the launcher keeps a SQLite copy of it, serves that "
+            "(changes are refused) and refreshes it; artifacts stay on the share."
+        )
+        self.fast_view_check.setChecked(self.original.fast_view)
         self.general_note = _note(lines=2)
         running = bool(self.old_name) and controller.state(self.old_name) is State.RUNNING
         self.running_note = QLabel(
@@ -196,6 +204,7 @@ class ProjectEditor(QDialog):
         form.addRow("", self.artifacts_note)
         form.addRow("", self.access_check)
         form.addRow("", self.access_note)
+        form.addRow("", self.fast_view_check)
 
         self.check_button = named(QPushButton("Check"), "check")
         self.check_button.setToolTip("Ask the doctor: is the store reachable, what is in it?")
@@ -208,8 +217,15 @@ class ProjectEditor(QDialog):
         )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
+        self.move_button = named(QPushButton("Move to SQLite…"), "move-to-sqlite")
+        self.move_button.setToolTip(
+            "Copy this folder store into a new SQLite database (verified; the folder is kept)."
+        )
+        self.move_button.clicked.connect(lambda: controller.move_to_sqlite(self.old_name))
+        self.move_button.setVisible(bool(self.old_name) and _is_folder(self.original.store))
         bottom = QHBoxLayout()
         bottom.addWidget(self.check_button)
+        bottom.addWidget(self.move_button)
         bottom.addStretch(1)
         bottom.addWidget(self.buttons)
 
@@ -236,6 +252,7 @@ class ProjectEditor(QDialog):
         self.python_combo.currentTextChanged.connect(self.validate)
         self.port_spin.valueChanged.connect(self.validate)
         self.access_check.toggled.connect(self.validate)
+        self.fast_view_check.toggled.connect(self.validate)
         self._fill_pythons()
         self.validate()
 
@@ -265,6 +282,7 @@ class ProjectEditor(QDialog):
             port=self.port_spin.value(),
             access_key=self.access_check.isChecked(),
             artifacts=self.artifacts_edit.text().strip(),
+            fast_view=self.fast_view_check.isChecked(),
         )
 
     # -- validation ----------------------------------------------------------------------------
@@ -595,3 +613,10 @@ def _show(label: QLabel, level: str, text: str) -> bool:
     label.setProperty("level", level)
     label.setStyleSheet(f"color: {_COLORS.get(level, '#555555')};")
     return level != "error"
+
+
+def _is_folder(store: str) -> bool:
+    try:
+        return parse_store(store).kind is StoreKind.FOLDER
+    except StoreError:
+        return False

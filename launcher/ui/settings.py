@@ -261,6 +261,12 @@ class SettingsDialog(QDialog):
         )
         form.addRow(self.keep_warm)
         self.keep_warm.toggled.connect(self._save_keep_warm)
+        self.view_refresh = named(QSpinBox(), "view-refresh-minutes")
+        self.view_refresh.setRange(0, 7 * 24 * 60)
+        self.view_refresh.setSuffix(" min")
+        self.view_refresh.setSpecialValueText("only on demand")
+        form.addRow("Refresh a fast view older than", self.view_refresh)
+        self.view_refresh.valueChanged.connect(self._save_view_refresh)
         self.open_browser.toggled.connect(self._save_general)
         self.telemetry.toggled.connect(self._save_general)
         self.policy.currentIndexChanged.connect(self._save_general)
@@ -279,6 +285,9 @@ class SettingsDialog(QDialog):
         self.policy.setCurrentIndex(max(0, self.policy.findData(s.switch_policy)))
         self.idle.setValue(s.idle_stop_minutes)
         self.idle.setEnabled(s.switch_policy == POLICY_KEEP)
+        self.view_refresh.blockSignals(True)
+        self.view_refresh.setValue(s.view_refresh_minutes)
+        self.view_refresh.blockSignals(False)
         self.login.setChecked(
             self.controller.autostart_enabled() if self.controller.autostart else s.start_at_login
         )
@@ -316,6 +325,16 @@ class SettingsDialog(QDialog):
             config.settings.keep_warm = keep
 
         self.controller.update_config(change)
+
+    @Slot()
+    def _save_view_refresh(self) -> None:
+        minutes = self.view_refresh.value()
+        if self.controller.config.settings.view_refresh_minutes != minutes:
+
+            def change(config: Config) -> None:
+                config.settings.view_refresh_minutes = minutes
+
+            self.controller.update_config(change)
 
 
 def _store_text(project: Project) -> str:

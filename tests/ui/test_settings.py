@@ -440,3 +440,26 @@ def test_the_editor_asks_where_a_team_databases_artifacts_go(qtbot, controller, 
     assert not editor.artifacts_note.isVisibleTo(editor)
     editor.save_button.click()
     assert saved(controller)[1].artifacts == shared
+
+
+def test_fast_view_is_a_checkbox_for_folder_stores(qtbot, dialog, controller) -> None:
+    select(dialog, "Beta")  # a SQLite store: fast already, so the option is refused
+    dialog.buttons["edit"].click()
+    editor = dialog.editor
+    assert editor is not None
+    editor.fast_view_check.setChecked(True)
+    assert note(editor.general_note)[0] == "error" and not editor.save_button.isEnabled()
+    editor.reject()
+    select(dialog, "Alpha")
+    dialog.buttons["edit"].click()
+    editor = dialog.editor
+    assert editor is not None
+    editor.fast_view_check.setChecked(True)
+    editor.save_button.click()
+    assert [p.fast_view for p in saved(controller)] == [True, False]
+
+
+def test_fast_view_refresh_age_is_a_setting(qtbot, dialog, controller) -> None:
+    assert dialog.view_refresh.value() == 15
+    dialog.view_refresh.setValue(60)
+    assert ConfigStore(controller.paths).load().config.settings.view_refresh_minutes == 60

@@ -1,0 +1,72 @@
+"""``mlflow-launcher refresh NAME``: rebuild a fast view's snapshot now; and the first
+``serve`` of a fast-view project, which builds one (with progress) before the URL is printed.
+
+A server already serving the project keeps its snapshot until it is restarted: the new one is
+a new file, complete before it gets its name (see launcher.server.snapshot).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+
+from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, UsageError, err, find_project, load
+from launcher.model.config import ConfigStore
+from launcher.model.paths import AppPaths
+from launcher.model.project import Project
+from launcher.server import migration, snapshot
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("refresh", help="rebuild a fast-view project's snapshot now")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, store: ConfigStore) -> int:
+    project = find_project(load(store), store.paths, args.name)
+    if not project.fast_view:
+        raise UsageError(
+            f"{project.name!r} has no fast view; turn it on with: mlflow-launcher edit "
+            f"{project.name!r} --fast-view"
+        )
+    return EXIT_OK if build(project, store.paths) else EXIT_FAIL
+
+
+def ensure(project: Project, paths: AppPaths) -> bool:
+    """Before the first ``serve`` of a fast-view project: build its snapshot with progress."""
+    if not project.fast_view or snapshot.latest(paths, project) is not None:
+        return True
+    err(f"{project.name!r} is a fast view: taking its first snapshot of {project.store}...")
+    return build(project, paths)
+
+
+def build(project: Project, paths: AppPaths) -> bool:
+    live = sys.stderr.isatty()
+
+    def progress(step: migration.Step) -> None:
+        if live:
+            print(f"\r{step.describe():<60}", end="", file=sys.stderr, flush=True)
+
+    started = time.monotonic()
+    cancel = threading.Event()
+    try:
+        snap = snapshot.refresh(project, paths, progress=progress, cancel=cancel)
+    except KeyboardInterrupt:
+        cancel.set()
+        err("\nCancelled; the previous snapshot (if any) is unchanged.")
+        return False
+    except migration.MigrationError as exc:
+        err(("\n" if live else "") + f"error: {exc}")
+        return False
+    if live:
+        err("")
+    print(
+        f"Snapshot of {project.store} taken ({snap.label}) in "
+        f"{time.monotonic() - started:.1f} s: {snap.path}. It is served read-only; artifacts "
+        "are read from the store's own location.",
+        file=sys.stderr,
+    )
+    return True
