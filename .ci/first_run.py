@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -36,8 +37,11 @@ def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-u
 
 
 def healthy(url: str) -> bool:
+    """/health of the server a link points at (the link's key and route left out)."""
+    parts = urllib.parse.urlsplit(url)
+    health = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
     try:
-        with urllib.request.urlopen(url.split("#")[0].rstrip("/") + "/health", timeout=5) as r:
+        with urllib.request.urlopen(health.rstrip("/") + "/health", timeout=5) as r:
             return r.read().strip() == b"OK"
     except OSError:
         return False

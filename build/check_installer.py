@@ -66,6 +66,7 @@ from check_windows import (  # noqa: E402
     healthy,
     ours,
     serve,
+    split_key,
     wait_gone,
     winpath,
 )
@@ -600,10 +601,20 @@ def serve_unc(
         proc.kill()
         return
     assert url is not None
+    url, key = split_key(url)  # the printed link carries the server's access key
+    checks.report(key is not None, f"unc: {name}: the server has an access key")
+
+    def get(address: str) -> str:
+        return fetch(address, key=key)
+
     api = url + "ajax-api/2.0/mlflow/"
-    listed = fetch(api + "experiments/search?max_results=100")
+    checks.report(
+        _fails(lambda: fetch(api + "experiments/search?max_results=100")),
+        f"unc: {name}: without the key the API is refused",
+    )
+    listed = get(api + "experiments/search?max_results=100")
     checks.report("unc-exp" in listed, f"unc: {name}: the experiments come back")
-    history = json.loads(fetch(api + f"metrics/get-history?run_id={run_id}&metric_key=loss"))
+    history = json.loads(get(api + f"metrics/get-history?run_id={run_id}&metric_key=loss"))
     steps = sorted(m["step"] for m in history.get("metrics", []))
     checks.report(steps == [0, 1, 2], f"unc: {name}: the metric history has steps {steps}")
     artifact = (
@@ -611,10 +622,10 @@ def serve_unc(
         + "get-artifact?"
         + urllib.parse.urlencode({"path": "notes/hello.txt", "run_uuid": run_id})
     )
-    text = fetch(artifact)
+    text = get(artifact)
     checks.report(text == "hello from the share", f"unc: {name}: the artifact comes back")
     if last:
-        share_gone(checks, name, url, api, exp_id, link, share)
+        share_gone(checks, name, url, api, exp_id, link, share, get)
     from check_windows import wine_pid  # the CLI's own Wine process: Ctrl-C it
 
     pid = wine_pid(proc, CLI, session.bundle)
@@ -628,7 +639,14 @@ def serve_unc(
 
 
 def share_gone(
-    checks: Checks, name: str, url: str, api: str, exp_id: str, link: Path, share: Path
+    checks: Checks,
+    name: str,
+    url: str,
+    api: str,
+    exp_id: str,
+    link: Path,
+    share: Path,
+    fetch: Callable[[str], str],
 ) -> None:
     probe = api + f"experiments/get?experiment_id={exp_id}"
     link.unlink()  # the share disappears while it is served
