@@ -1,9 +1,10 @@
 """The README's first command as a newcomer meets it, after ``pip install .`` in a fresh venv.
 
 Runs the installed ``mlflow-launcher`` (not the checkout: the working directory is a temp
-folder, so only what the wheel ships is there) on a first run, with nothing configured, under
-Xvfb with a tray host: the tray comes up, the embedded ``Local`` project opens in the "browser"
-(a script that records the URL) and answers /health, and SIGTERM leaves no process behind.
+folder, so only what the wheel ships is there) on a first run, with nothing configured, twice:
+under Xvfb with a tray host (the tray comes up, the embedded ``Local`` project opens in the
+"browser", a script that records the URL, and answers /health) and with no display at all (it
+serves ``Local`` in the foreground and prints the URL). Each time SIGTERM leaves no process.
 Exits non-zero with the reason otherwise. Used by .ci/run; needs Xvfb, trayer and xwininfo.
 """
 
@@ -54,17 +55,24 @@ def running(pid: int) -> bool:
         return False
 
 
-def main() -> int:
-    exe = shutil.which("mlflow-launcher")
-    if exe is None:
-        raise SystemExit("first run: mlflow-launcher is not on PATH after pip install .")
-    work = Path(tempfile.mkdtemp(prefix="first-run-"))
-    home, opened = work / "home", work / "opened.txt"
+def stop_clean(proc: subprocess.Popen, what: str) -> None:  # type: ignore[type-arg]
+    """SIGTERM, as the session's end sends it: exit 0 and the whole process tree gone."""
+    pids = [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children(recursive=True))]
+    if len(pids) < 2:
+        raise SystemExit(f"first run: {what}: no server process under the launcher")
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(60)
+    left = [p for p in pids if running(p)]
+    if code != 0 or left:
+        raise SystemExit(f"first run: {what}: SIGTERM gave exit {code}, left {left}")
+
+
+def with_desktop(exe: str, work: Path) -> str:
+    home, opened = work / "desktop", work / "opened.txt"
     browser = work / "browser.sh"
     browser.write_text(f'#!/bin/sh\necho "$1" >> "{opened}"\n', encoding="utf-8")
     browser.chmod(0o755)
     log = home / "logs" / "launcher.log"
-    started = time.monotonic()
     with xsession.XSession(tray=True) as x:
         env = {**x.env, "MLFLOW_LAUNCHER_HOME": str(home), "BROWSER": str(browser)}
         env.pop("PYTHONPATH", None)
@@ -75,21 +83,45 @@ def main() -> int:
             wait_for(lambda: opened.exists() and opened.read_text().strip(), 180, "the browser")
             url = opened.read_text().split()[0]
             if not healthy(url):
-                raise SystemExit(f"first run: {url} does not answer /health")
-            pids = [tray.pid, *(c.pid for c in psutil.Process(tray.pid).children(recursive=True))]
-            tray.send_signal(signal.SIGTERM)
-            code = tray.wait(60)
-            left = [
-                p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"
-            ]
-            if code != 0 or left:
-                raise SystemExit(f"first run: SIGTERM gave exit {code}, left {left}")
+                raise SystemExit("first run: the tray's Local does not answer /health")
+            stop_clean(tray, "the tray")
         finally:
             if tray.poll() is None:
                 tray.kill()
                 tray.wait()
-    print(f"first run: tray up, Local served at {url}, stopped clean "
-          f"({time.monotonic() - started:.0f} s)")  # fmt: skip
+    return url
+
+
+def without_desktop(exe: str, work: Path) -> str:
+    """No DISPLAY, no WAYLAND_DISPLAY: the same command serves Local in the foreground."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("PYTHONPATH", None)
+    env["MLFLOW_LAUNCHER_HOME"] = str(work / "headless")
+    proc = subprocess.Popen([exe], env=env, cwd=work, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:") or not healthy(url):
+            raise SystemExit(f"first run: without a desktop, no served URL (got {url[:40]!r})")
+        stop_clean(proc, "without a desktop")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return url
+
+
+def main() -> int:
+    exe = shutil.which("mlflow-launcher")
+    if exe is None:
+        raise SystemExit("first run: mlflow-launcher is not on PATH after pip install .")
+    work = Path(tempfile.mkdtemp(prefix="first-run-"))
+    for face, run in (("with a desktop", with_desktop), ("without a desktop", without_desktop)):
+        started = time.monotonic()
+        url = run(exe, work)
+        server = urllib.parse.urlsplit(url).netloc
+        print(f"first run {face}: Local served at {server}, stopped clean "
+              f"({time.monotonic() - started:.0f} s)")  # fmt: skip
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
