@@ -745,12 +745,17 @@ def main() -> int:
         prefix.env["DISPLAY"] = session.display
         tray = Tray(session, lay, prefix)
         try:
+            first = len(checks.results)  # the steps below are gated on the install's own checks
+
+            def steps_ok() -> bool:
+                return all(passed for passed, _ in checks.results[first:])
+
             with step("1 install"):
                 install(prefix, lay, checks, setup, want)
-            if checks.ok:
+            if steps_ok():
                 with step("2 installed app"):
                     app_checks(session, lay, checks, tray)
-            installed_ok = checks.ok  # a failing UNC step must not hide the upgrade's result
+            installed_ok = steps_ok()  # a failing UNC step must not hide the upgrade's result
             if installed_ok and "unc" not in args.skip:
                 with step("3 UNC share"):
                     unc_checks(session, prefix, checks, work)

@@ -60,3 +60,9 @@ def test_quit_stops_a_running_tray_and_waits_until_it_is_gone(
 
 def _log(paths: AppPaths) -> str:
     return paths.app_log.read_text("utf-8") if paths.app_log.exists() else ""
+
+
+def test_the_frozen_app_bundles_the_command_modules() -> None:
+    """commands/__init__.py imports them by name, which PyInstaller's analysis cannot see."""
+    spec = (REPO / "launcher.spec").read_text("utf-8")
+    assert '*collect_submodules("launcher.app.commands")' in spec
