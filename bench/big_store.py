@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from launcher.model.paths import AppPaths  # noqa: E402
 from launcher.model.project import Project  # noqa: E402
-from launcher.server import migration, snapshot  # noqa: E402
+from launcher.server import access_key, migration, snapshot  # noqa: E402
 from launcher.server.process import MlflowServer  # noqa: E402
 
 
@@ -64,7 +64,10 @@ def build_store(root: Path, runs: int) -> str:
 def post(url: str, body: dict) -> float:
     """Seconds until the whole answer is read and parsed."""
     request = urllib.request.Request(
-        url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
+        url,
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json", **access_key.headers_for(url)},
+        method="POST",
     )
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=600) as response:

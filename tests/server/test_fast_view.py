@@ -22,6 +22,7 @@ from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server import snapshot
+from launcher.server.access_key import headers_for, keyed
 from launcher.server.process import MlflowServer
 from launcher.server.readonly_guard import READ_ONLY_POSTS
 from tests.server.helpers import snapshot as tree_hash
@@ -31,7 +32,9 @@ pytestmark = pytest.mark.process
 
 def _call(url: str, method: str = "GET", body: Any = None) -> tuple[int, bytes]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
+    # With the server's access key, as the launcher's own requests: the read-only guard is
+    # what is tested here, behind the access gate.
+    request = urllib.request.Request(url, data=data, method=method, headers=headers_for(url))
     request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -129,7 +132,7 @@ def test_fast_view_is_read_only_and_serves_the_ui(
     assert (status, content) == (200, b"hello"), "artifacts come from the store's own folder"
 
     logged = len(server.log_path.read_bytes())
-    dom = _chromium_dom(f"{base}#/experiments/{experiment}/runs")
+    dom = _chromium_dom(keyed(f"{base}#/experiments/{experiment}/runs"))
     assert 'role="grid"' in dom and ">parent<" in dom, "the runs table did not render"
     assert 'role="alert"' not in dom and "PERMISSION_DENIED" not in dom
     requests = server.log_path.read_bytes()[logged:].decode("utf-8", "replace")
