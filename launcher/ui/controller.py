@@ -24,6 +24,7 @@ from launcher.model.project import Project
 from launcher.model.stores import StoreError
 from launcher.server.failures import Cause, Failure
 from launcher.server.manager import ServerManager, State, emit
+from launcher.server.store_watch import StoreWatch
 from launcher.ui.fast_view import FastViews
 from launcher.ui.hosts import Autostart
 from launcher.ui.team import TeamProjects
@@ -66,6 +67,8 @@ class Controller(QObject):
         manager.failed.connect(self._on_failed)
         manager.idleStopped.connect(self._on_idle_stopped)
         self._apply_settings()
+        self.store_watch = StoreWatch(self._running_projects, parent=self)
+        self.store_watch.changed.connect(self._on_store_changed)
         self.team = TeamProjects(paths, parent=self)
         self.team.changed.connect(self._on_team_changed)
         self.team.merged(self.config)  # the last known team projects now, a fresh read in a thread
@@ -129,6 +132,8 @@ class Controller(QObject):
     def status_text(self, name: str) -> str:
         """A project's state in a few words, as the menu and the settings list show it."""
         state = self.manager.state(name)
+        if state is State.RUNNING and self.store_watch.unreachable(name):
+            return "store unreachable"
         if state is State.RUNNING:
             server = self.manager.server(name)
             port = server.port if server is not None and server.pid is not None else None
@@ -407,6 +412,26 @@ class Controller(QObject):
                 return
         self._upgrading.discard(name)
         emit(self.notify, f"{name}: {failure.cause.label}", failure.message, "error", name)
+
+    def _running_projects(self) -> list[Project]:
+        running = (n for n in self.manager.names() if self.manager.state(n) is State.RUNNING)
+        return [p for p in map(self.find, running) if p is not None]
+
+    @Slot(str, bool)
+    def _on_store_changed(self, name: str, reachable: bool) -> None:
+        """One notification when a served store goes away; its state line says when it is back."""
+        if not reachable:
+            project = self.find(name)
+            where = project.parsed_store().display if project is not None else "The store"
+            emit(
+                self.notify,
+                f"{name}: store unreachable",
+                f"{where} does not answer (share offline or VPN down?). The server keeps "
+                "running and serves the project again once the store answers.",
+                "warning",
+                name,
+            )
+        emit(self.changed)
 
     @Slot()
     def _on_team_changed(self) -> None:
