@@ -6,7 +6,8 @@ its access key, refuse requests without it (403), `/health`
 must be OK, `/` must return the UI, the experiments API must list the store's experiments, and
 an MLflow client (this Python's, talking HTTP only) must be able to log params, metrics, an
 artifact and a registered model through it, which shows the packages left out of the bundle are
-not needed. SIGTERM must then leave no process behind.
+not needed. SIGTERM must then leave no process behind. The exe's spare mode (the warm server)
+must get warm from the bundle alone and end when its pipe closes.
 
     python build/check_bundle.py build/dist/mlflow-launcher/mlflow-launcher
 """
@@ -146,6 +147,34 @@ def check_store(exe: Path, kind: str, root: Path) -> float:
             proc.kill()
 
 
+def check_spare(exe: Path, root: Path) -> float:
+    """The exe's spare mode (the tray's warm server): it binds a port, imports MLflow's server
+    from the bundle and says it is warm, having opened no store; its pipe closing ends it."""
+    home = root / "home-spare"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "MLFLOW_LAUNCHER_HOME": str(home),
+           "LANG": "C.UTF-8"}  # fmt: skip
+    log = root / "spare.log"
+    start = time.perf_counter()
+    with log.open("w") as errors:
+        proc = subprocess.Popen(
+            [str(exe), "--serve-child", "spare", "--host", "127.0.0.1"],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True,
+        )  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        said = [proc.stdout.readline().strip() for _ in range(2)]
+        elapsed = time.perf_counter() - start
+        assert said[0].startswith('LAUNCHER-SPARE: {"port": '), (said, log.read_text())
+        assert said[1] == 'LAUNCHER-SPARE: {"warm": true}', (said, log.read_text())
+        proc.stdin.close()  # the launcher went away before it needed the spare
+        assert proc.wait(30) == 0, "the spare did not end with its pipe"
+        print(f"spare: warm in {elapsed:.1f} s from the bundle; ended with its pipe")
+        return elapsed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def main() -> int:
     exe = Path(sys.argv[1]).resolve()
     if not exe.is_file():
@@ -154,6 +183,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bundle-check-") as tmp:
         for kind in ("folder", "sqlite"):
             check_store(exe, kind, Path(tmp))
+        check_spare(exe, Path(tmp))
     return 0
 
 
