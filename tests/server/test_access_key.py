@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import http.client
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from launcher.model.project import Project
 from launcher.server import access_key, rest
 from launcher.server.access_gate import cookie_name
 from launcher.server.process import MlflowServer
+from tests.browser import CHROMIUM, dom_of
 from tests.conftest import EXPERIMENTS
 from tests.server.helpers import tree
 
@@ -181,11 +180,7 @@ def test_the_fallback_is_marked_unprotected(
     assert "not protected: served by `mlflow server`" in capsys.readouterr().out
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed")
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_a_real_browser_opened_on_the_launchers_link_shows_the_experiments(
     folder_store: Path, paths: AppPaths, servers: list
 ) -> None:
@@ -198,28 +193,7 @@ def test_a_real_browser_opened_on_the_launchers_link_shows_the_experiments(
     )
     url = access_key.keyed(f"{server.url}#/experiments/{experiment_id}")
     assert "launcher_key=" in url
-    with tempfile.TemporaryDirectory() as profile:
-        result = subprocess.run(
-            [
-                _chromium() or "chromium",
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                "--virtual-time-budget=30000",
-                "--dump-dom",
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-    dom = result.stdout
+    dom = dom_of(url)
     assert "403 Forbidden" not in dom
     # The route survived the redirect: the experiment's own page names it.
     assert "dra_train_002_bigger_lr" in dom, dom[-3000:]

@@ -7,9 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -25,6 +22,7 @@ from launcher.server import snapshot
 from launcher.server.access_key import headers_for, keyed
 from launcher.server.process import MlflowServer
 from launcher.server.readonly_guard import READ_ONLY_POSTS
+from tests.browser import dom_of
 from tests.server.helpers import snapshot as tree_hash
 
 pytestmark = pytest.mark.process
@@ -132,41 +130,12 @@ def test_fast_view_is_read_only_and_serves_the_ui(
     assert (status, content) == (200, b"hello"), "artifacts come from the store's own folder"
 
     logged = len(server.log_path.read_bytes())
-    dom = _chromium_dom(keyed(f"{base}#/experiments/{experiment}/runs"))
+    dom = dom_of(keyed(f"{base}#/experiments/{experiment}/runs"))
     assert 'role="grid"' in dom and ">parent<" in dom, "the runs table did not render"
     assert 'role="alert"' not in dom and "PERMISSION_DENIED" not in dom
     requests = server.log_path.read_bytes()[logged:].decode("utf-8", "replace")
     assert "/runs/search" in requests and '" 403' not in requests, "the UI was refused something"
     assert tree_hash(rich_store.parent) == before, "the folder store changed"
-
-
-def _chromium_dom(url: str) -> str:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium is not installed")
-    with tempfile.TemporaryDirectory() as profile:
-        out = subprocess.run(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                "--virtual-time-budget=25000",
-                "--dump-dom",
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-    return out.stdout
 
 
 def test_refresh_builds_a_new_file_and_keeps_the_served_one(
