@@ -433,11 +433,11 @@ def test_the_editor_asks_where_a_team_databases_artifacts_go(qtbot, controller, 
     controller.edit_project("Beta")  # a SQLite file outside the launcher's data folder
     editor = controller._windows["edit:Beta"]
     assert isinstance(editor, ProjectEditor)
-    assert "on this PC only" in editor.artifacts_note.text()
-    assert editor.artifacts_note.isVisibleTo(editor)
+    level, text = note(editor.artifacts_note)
+    assert level == "warning" and "on this PC only" in text
     shared = str(tmp_path / "share" / "artifacts")
     editor.artifacts_edit.setText(shared)
-    assert not editor.artifacts_note.isVisibleTo(editor)
+    assert note(editor.artifacts_note) == ("", "")
     editor.save_button.click()
     assert saved(controller)[1].artifacts == shared
 
