@@ -27,8 +27,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -37,6 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from launcher.model import atomic
 from launcher.model.config import SCHEMA_VERSION, Config, ConfigError, config_from_dict
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
@@ -137,17 +136,7 @@ def _read_text(path: Path, timeout: float) -> str:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic.write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 # -- import ------------------------------------------------------------------------------------

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from launcher.model import atomic
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project, ProjectError
 
@@ -223,34 +221,13 @@ class ConfigStore:
         while aside.exists():
             aside = self.path.with_name(f"{self.path.name}.{stamp}-{n}.bad")
             n += 1
-        _replace(self.path, aside)
+        atomic.replace(self.path, aside)
         return aside
 
     def _write(self, config: Config) -> None:
         text = json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            _replace(Path(tmp), self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-
-
-def _replace(src: Path, dst: Path) -> None:
-    """os.replace, retried: on Windows a reader holding the file open makes it fail briefly."""
-    for attempt in range(20):
-        try:
-            os.replace(src, dst)
-            return
-        except PermissionError:
-            if attempt == 19:
-                raise
-            time.sleep(0.05)
+        # Private: a database URL in it may carry a password.
+        atomic.write_text(self.path, text, private=True, durable=True)
 
 
 def last_used(config: Config) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 import secrets
 import threading
 import urllib.parse
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from launcher.model import atomic
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.access_gate import KEY_ENV, PROJECT_ENV, QUERY_PARAM
@@ -227,20 +227,7 @@ def _write_private(path: Path, text: str) -> None:
     On Windows the data dir is under the user's profile (%LOCALAPPDATA%), which other users
     cannot read.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if os.name != "nt":
-        with contextlib.suppress(OSError):
-            os.chmod(path.parent, 0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic.write_text(path, text, private=True)
 
 
 # -- in plain words ----------------------------------------------------------------------------

@@ -10,12 +10,43 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import threading
+from collections.abc import Mapping, Sequence
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _job: int | None = None
+
+
+def spawn(argv: Sequence[str], *, cwd: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """Start a server process (a fresh one or a warm spare) tied to the launcher.
+
+    Its standard input is the lifeline pipe; its output is one stream, for its log. It gets a
+    session (process group) of its own, so a Ctrl-C in the launcher's terminal reaches only the
+    launcher, which then stops its servers in order; on Windows no console window, and the Job
+    Object. Raises OSError when the program cannot be run.
+    """
+    kwargs: dict[str, object] = {}
+    if os.name == "nt":
+        kwargs["creationflags"] = (
+            subprocess.CREATE_NO_WINDOW  # type: ignore[attr-defined]
+            | subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        )
+    else:
+        kwargs["start_new_session"] = True
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=cwd,
+        env=dict(env),
+        **kwargs,  # type: ignore[call-overload]
+    )
+    adopt(proc.pid)
+    return proc
 
 
 def adopt(pid: int) -> None:

@@ -423,26 +423,10 @@ class MlflowServer:
         if spare is not None:
             return self._run_spare_until_ready(cmd, spare)
         self._log_line("=== " + redact(" ".join(cmd.argv)))
-        kwargs: dict = {}
-        if os.name == "nt":
-            kwargs["creationflags"] = (
-                subprocess.CREATE_NO_WINDOW | subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-            )
-        else:
-            kwargs["start_new_session"] = True
         try:
-            proc = subprocess.Popen(
-                cmd.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                cwd=cmd.cwd,
-                env=cmd.env,
-                **kwargs,
-            )
+            proc = lifeline.spawn(cmd.argv, cwd=cmd.cwd, env=cmd.env)
         except OSError as exc:
             return Failure(Cause.PYTHON_MISSING, f"could not run {cmd.argv[0]}: {exc}")
-        lifeline.adopt(proc.pid)
         with self._lock:
             self._proc = proc
             self.started_at = time.monotonic()

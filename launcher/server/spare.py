@@ -180,25 +180,8 @@ class Spare:
 
 def start_spare(command: SpareCommand) -> Spare:
     """Start a spare process, tied to the launcher's lifetime like every server."""
-    kwargs: dict = {}
-    if os.name == "nt":
-        kwargs["creationflags"] = (
-            subprocess.CREATE_NO_WINDOW  # type: ignore[attr-defined]
-            | subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        )
-    else:
-        kwargs["start_new_session"] = True
     Path(command.cwd).mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        command.argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        cwd=command.cwd,
-        env=command.env,
-        **kwargs,
-    )
-    lifeline.adopt(proc.pid)
+    proc = lifeline.spawn(command.argv, cwd=command.cwd, env=command.env)
     spare = Spare(command, proc)
     assert proc.stdout is not None
     spare.reader = threading.Thread(

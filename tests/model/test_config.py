@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
-from launcher.model.config import SCHEMA_VERSION, ConfigStore
+from launcher.model.config import SCHEMA_VERSION, Config, ConfigStore
 from launcher.model.paths import AppPaths, app_paths
 from launcher.model.project import Project, ProjectError
 
@@ -123,3 +125,16 @@ def test_concurrent_writers_lose_nothing(app_home: Path) -> None:
     assert config.problem is None
     names = {p.name for p in config.config.projects}
     assert names == {"Local"} | {f"w{w}-{i}" for w in range(4) for i in range(15)}
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
+def test_the_config_is_private_and_an_export_is_not(paths: AppPaths, tmp_path: Path) -> None:
+    """The config may hold a database password; an export is meant for the team's share."""
+    from launcher.model import catalog
+
+    store = ConfigStore(paths)
+    store.save(Config(projects=[Project("A", "/data/a/mlruns")]))
+    assert stat.S_IMODE(paths.config_file.stat().st_mode) == 0o600
+    export = tmp_path / "team.json"
+    catalog.write_export(export, store.load().config.projects)
+    assert stat.S_IMODE(export.stat().st_mode) == 0o644
