@@ -49,7 +49,9 @@ def is_default(project: Project) -> bool:
 def root_for(project: Project, store: Store, paths: AppPaths) -> str:
     """The ``--default-artifact-root`` of the project's server (see the module docstring)."""
     if store.kind is StoreKind.FOLDER:
-        return store.uri
+        # A share as the client has it, \\server\share\...: MLflow opens a file://server/...
+        # store, but refuses that URI as an artifact root ("not a valid remote uri").
+        return store.path if store.is_unc and store.path else store.uri
     where = artifacts_location(project, paths)
     return where if isinstance(where, str) else where.absolute().as_uri()
 

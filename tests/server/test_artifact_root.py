@@ -124,3 +124,20 @@ def test_roots_by_store_kind(paths: AppPaths, tmp_path: Path) -> None:
     assert root_for(shared, parse_store(shared.store), paths) == (tmp_path / "share/art").as_uri()
     s3 = Project("S", str(tmp_path / "x.db"), artifacts="s3://bucket/mlflow")
     assert root_for(s3, parse_store(s3.store), paths) == "s3://bucket/mlflow"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [r"\\fileserver\mlshare\team\mlruns", "//fileserver/mlshare/team/mlruns",
+     "file://fileserver/mlshare/team/mlruns"],
+)  # fmt: skip
+def test_a_share_s_root_is_its_unc_path(paths: AppPaths, text: str) -> None:
+    """MLflow on Windows opens a file://server/... store but refuses that URI as an artifact
+    root ("is not a valid remote uri"): the share's root is its UNC path, as a client has it.
+    (Found by the installer check under Wine, where the UNC step serves a real share.)"""
+    from launcher.model.stores import parse_store
+    from launcher.server.artifact_root import root_for
+
+    store = parse_store(text, windows=True)
+    project = Project("Team", text)
+    assert root_for(project, store, paths) == r"\\fileserver\mlshare\team\mlruns"
