@@ -593,6 +593,9 @@ def serve_unc(
     while time.monotonic() - t0 < 240 and url is None and proc.poll() is None:
         url = next((ln.strip() for ln in out.lines if ln.startswith("http://")), None)
         time.sleep(0.3)
+    key = None
+    if url is not None:
+        url, key = split_key(url)  # the printed link carries the server's access key
     if not checks.report(
         url is not None and healthy(url),
         f"unc: {name} served at {url} ({time.monotonic() - t0:.1f} s)",
@@ -601,7 +604,6 @@ def serve_unc(
         proc.kill()
         return
     assert url is not None
-    url, key = split_key(url)  # the printed link carries the server's access key
     checks.report(key is not None, f"unc: {name}: the server has an access key")
 
     def get(address: str) -> str:
