@@ -52,7 +52,7 @@ def child(tmp: Path) -> int:
     from launcher.model.config import Config, ConfigStore, Settings
     from launcher.model.paths import app_paths
     from launcher.model.project import Project
-    from launcher.ui.application import TrayApp
+    from launcher.ui.tray_app import TrayApp
 
     store = tmp / "share" / "team" / "mlruns"
     subprocess.run([sys.executable, str(REPO / "tests" / "stores.py"), "folder", str(store),

@@ -39,11 +39,12 @@ from launcher.model.naming import NamingError
 from launcher.model.paths import AppPaths, app_paths
 from launcher.model.project import Project, ProjectError, validate
 from launcher.model.stores import StoreError, parse_store, redact
-from launcher.server import discovery, doctor, experiments
 from launcher.server.access_key import with_key
-from launcher.server.experiments import StoreNotReadable
-from launcher.server.failures import ServerFailed
+from launcher.server.checks import doctor
+from launcher.server.checks.failures import ServerFailed
 from launcher.server.process import READY_TIMEOUT, MlflowServer
+from launcher.server.stores import discovery, experiments
+from launcher.server.stores.experiments import StoreNotReadable
 
 
 class _Terminate(Exception):
@@ -86,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--fast-view",
             action=argparse.BooleanOptionalAction,
             default=None,
-            help="serve a local read-only snapshot of a folder store (refresh: mlflow-launcher "
+            help="serve a local read-only copy of a folder store (refresh: mlflow-launcher "
             "refresh NAME)",
         )
 
@@ -283,7 +284,7 @@ def _cmd_serve(args: argparse.Namespace, store: ConfigStore) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     try:
-        if not refresh.ensure(project, store.paths):  # a fast view's first snapshot
+        if not refresh.ensure(project, store.paths):  # a fast view's first view
             return EXIT_FAIL
         err(f"Starting {project.name!r} ({project.parsed_store().display})...")
         url = server.start()

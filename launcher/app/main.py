@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 # Standard library only, so the tray and the CLI pay next to nothing for it.
-from launcher.server import child
+from launcher.server.child import protocol
 
 TRAY_COMMANDS = {"open"}
 
@@ -20,8 +20,10 @@ def main(argv: list[str] | None = None) -> int:
 
         multiprocessing.freeze_support()
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == child.SERVE_CHILD_FLAG:
+    if args and args[0] == protocol.SERVE_CHILD_FLAG:
         # The frozen exe re-launched as a server: sys.executable is the exe, not a Python.
+        from launcher.server.child import main as child
+
         return child.main(args[1:])
     if not args:
         from launcher.app import headless
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
             print(headless.NO_DESKTOP_LINE, file=sys.stderr, flush=True)
             args = headless.serve_args()
     if not args or args[0] in TRAY_COMMANDS:
-        from launcher.app.tray import run_tray
+        from launcher.app.start_tray import run_tray
 
         return run_tray(args)
     from launcher.app.cli import run_cli

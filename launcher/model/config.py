@@ -43,7 +43,7 @@ class Settings:
     recent: list[str] = field(default_factory=list)
     """Recently opened projects, most recent first (the menu lists a few at the top)."""
     view_refresh_minutes: int = 15
-    """A fast view opened on a snapshot older than this is refreshed in the background."""
+    """A fast view opened on a view older than this is refreshed in the background."""
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:

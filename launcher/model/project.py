@@ -35,7 +35,7 @@ class Project:
     access_key: bool = True
     """Guard the lean server with a per-server key (off for tools pointed at a fixed port)."""
     fast_view: bool = False
-    """Serve a local read-only SQLite snapshot of a folder store (see launcher.server.snapshot)."""
+    """Serve a local read-only SQLite copy of a folder store (launcher.server.stores.fast_view)."""
 
     def parsed_store(self, *, windows: bool | None = None) -> Store:
         return parse_store(self.store, windows=windows)
@@ -91,6 +91,6 @@ def validate(project: Project, *, check_store: bool = True) -> None:
         store = parse_store(project.store)
         if project.fast_view and store.kind is not StoreKind.FOLDER:
             raise ProjectError(
-                "Fast view is for folder stores (a snapshot of a share); this store is a "
+                "Fast view is for folder stores (a local copy of a share); this store is a "
                 f"{store.kind.label}, which is fast already."
             )

@@ -34,7 +34,7 @@ def switch_to_database(config: Config, name: str, database: str) -> tuple[Projec
     kept = replace(
         current, name=folder_name(config, current.name), extra_args=[*current.extra_args]
     )
-    # A database is fast already: a fast view (a snapshot of a folder) makes no sense on it.
+    # A database is fast already: a fast view (a local copy of a folder) makes no sense on it.
     switched = replace(current, store=database, fast_view=False, extra_args=[*current.extra_args])
     config.replace(current.name, switched)
     config.projects.insert(config.projects.index(switched) + 1, kept)

@@ -1,6 +1,6 @@
 """Each lean server's access key: made, handed to the server, carried by links, forgotten.
 
-The server side is :mod:`launcher.server.access_gate` (loaded by ``child.py``). Here:
+The server side is :mod:`launcher.server.child.access_gate` (loaded by ``child/main.py``). Here:
 
 - a fresh random key (256 bits) for every start; a project on a fixed port keeps a stable key in
   a file only the user can read, so a cookie or a tool pointed at that port keeps working;
@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 from launcher.model import atomic
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.access_gate import KEY_ENV, PROJECT_ENV, QUERY_PARAM
+from launcher.server.child.access_gate import KEY_ENV, PROJECT_ENV, QUERY_PARAM
 
 if TYPE_CHECKING:
-    from launcher.server.command import ServerCommand
+    from launcher.server.python.server_command import ServerCommand
 
 KEY_BYTES = 32
 """256 random bits (the issue asks for at least 128)."""

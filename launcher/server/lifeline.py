@@ -1,7 +1,7 @@
 """Making sure no server outlives the launcher, even a killed one.
 
 POSIX: every server reads its standard input, whose other end only the launcher holds; when the
-launcher dies for any reason the pipe closes and the server stops itself (``child.py
+launcher dies for any reason the pipe closes and the server stops itself (``child/main.py
 --watch-stdin``). Windows: servers also go into one Job Object with KILL_ON_JOB_CLOSE, so the
 kernel ends the whole tree when the launcher's handle to the job goes away.
 """

@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance, Slot
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.failures import Cause, Failure, ServerFailed
+from launcher.server.checks.failures import Cause, Failure, ServerFailed
 from launcher.server.state import State
 
 log = logging.getLogger(__name__)
@@ -316,9 +316,10 @@ class ServerManager(QObject):
         """Hand ``url`` to the browser in a thread: ``webbrowser`` may run a program first.
 
         With ``project``, ``url`` is its server's root and what opens is the project's own view
-        (only its prefix's experiments, :func:`launcher.server.experiments.open_url_for`): that
-        reads the experiment list over REST, so it happens in the thread too, and falls back to
-        the root if the list cannot be read.
+        (only its prefix's experiments,
+        :func:`launcher.server.stores.experiments.open_url_for`): that reads the experiment list
+        over REST, so it happens in the thread too, and falls back to the root if the list cannot
+        be read.
         """
         thread = threading.Thread(
             target=_open_safely, args=(self._opener, url, project), daemon=True
@@ -446,7 +447,7 @@ def _open_safely(opener: Opener, url: str, project: Project | None = None) -> No
     """Browser thread; it holds no reference to the manager (see :class:`ServerManager`)."""
     try:
         if project is not None and project.prefix:
-            from launcher.server.experiments import open_url_for  # yaml: not at tray start
+            from launcher.server.stores.experiments import open_url_for  # yaml: not at tray start
 
             url = open_url_for(project, url)
         from launcher.server.access_key import keyed

@@ -28,19 +28,12 @@ import psutil
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import Store, StoreError, StoreKind, redact
-from launcher.server import (
-    access_key,
-    artifact_root,
-    environment,
-    lifeline,
-    rest,
-    schema,
-    snapshot,
-    telemetry,
-)
-from launcher.server import command as commands
-from launcher.server.failures import Cause, Failure, ServerFailed, classify
+from launcher.server import access_key, lifeline, rest
+from launcher.server.checks.failures import Cause, Failure, ServerFailed, classify
+from launcher.server.python import environment, telemetry
+from launcher.server.python import server_command as commands
 from launcher.server.state import State
+from launcher.server.stores import artifact_root, fast_view, schema
 
 if TYPE_CHECKING:
     from launcher.server.spare import Spare, SparePool
@@ -110,8 +103,8 @@ class MlflowServer:
         self._start_lock = threading.Lock()
         self._stop_requested = threading.Event()
         self._logger: logging.Logger | None = None
-        self.snapshot: snapshot.Snapshot | None = None
-        """The fast view's snapshot this server serves (None: the store itself)."""
+        self.fast_view: fast_view.View | None = None
+        """The fast view's copy this server serves (None: the store itself)."""
 
     # -- public ---------------------------------------------------------------------------
 
@@ -244,8 +237,8 @@ class MlflowServer:
                     "the project's Python environment empty to use the launcher's own.",
                 )
             )
-        if self.project.fast_view:  # serve its local read-only snapshot instead
-            store, self.snapshot = snapshot.serving_store(self.project, self.paths)
+        if self.project.fast_view:  # serve its local read-only copy instead
+            store, self.fast_view = fast_view.serving_store(self.project, self.paths)
         self._check_store_exists(store)
         self._check_schema(store, env)
         return self._spawn_until_ready(store, env)
@@ -389,8 +382,8 @@ class MlflowServer:
                 registry_uri=registry,
                 artifact_root=artifact_root.root_for(self.project, store, self.paths),
             )
-            if self.snapshot is not None:
-                cmd.env.update(snapshot.guard_env(self.project, self.snapshot, cmd.lean))
+            if self.fast_view is not None:
+                cmd.env.update(fast_view.guard_env(self.project, self.fast_view, cmd.lean))
             spare = self.spares.claim(cmd) if self.spares and not fixed_port else None
             if spare is not None and spare.port is not None:
                 port = spare.port

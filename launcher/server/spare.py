@@ -1,13 +1,13 @@
 """The warm spare: one server process kept ready, MLflow imported, no store opened.
 
 A click then costs opening the stores and the first /health instead of Python start-up plus
-about 6 s of imports. :class:`SparePool` keeps at most one spare (``spare_child.py`` is what
+about 6 s of imports. :class:`SparePool` keeps at most one spare (``child/spare.py`` is what
 runs in it), hands it to the first project it can serve exactly as a fresh server would
 (:meth:`Spare.fits`), and starts the next one once that project is served.
 
 What takes today's path instead: another Python environment, the fallback server, a fixed port
 or another host, and any difference in a setting MLflow reads at import (a static prefix,
-allowed hosts, ...): every variable but :data:`spare_child.LATE_VARS` must be equal.
+allowed hosts, ...): every variable but :data:`launcher.server.child.spare.LATE_VARS` must be equal.
 
 Lifetime: a spare is started like any server (its own session, stdin a pipe only the launcher
 holds, the Windows Job Object through :func:`lifeline.adopt`), so a killed launcher takes it
@@ -31,9 +31,10 @@ from typing import IO
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import command as commands
-from launcher.server import environment, lifeline, telemetry
-from launcher.server.spare_child import SPARE_MARK, comparable
+from launcher.server import lifeline
+from launcher.server.child.spare import SPARE_MARK, comparable
+from launcher.server.python import environment, telemetry
+from launcher.server.python import server_command as commands
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class SpareCommand:
     cwd: str
     host: str
     interpreter: tuple[str, ...]
-    """The serve command's argv up to the subcommand: the same Python (or exe) and child.py."""
+    """The serve command's argv up to the subcommand: the same Python (or exe) and child/main.py."""
 
 
 def spare_command(paths: AppPaths, base_env: dict[str, str]) -> SpareCommand | None:

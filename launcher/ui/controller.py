@@ -22,7 +22,7 @@ from launcher.model.menu_layout import remember
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError
-from launcher.server.failures import Cause, Failure
+from launcher.server.checks.failures import Cause, Failure
 from launcher.server.manager import ServerManager, State, emit
 from launcher.server.store_watch import StoreWatch
 from launcher.ui.fast_view import FastViews
@@ -345,7 +345,7 @@ class Controller(QObject):
         self.team.refresh(self.config.catalogs)
 
     def show_settings(self) -> None:
-        from launcher.ui.settings import SettingsDialog
+        from launcher.ui.settings_dialog import SettingsDialog
 
         dialog = self._windows.get("settings")
         if not isinstance(dialog, SettingsDialog):

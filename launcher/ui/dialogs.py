@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 import launcher
 from launcher.model.paths import AppPaths
-from launcher.server.failures import Failure
+from launcher.server.checks.failures import Failure
 
 
 def confirm_schema_upgrade(name: str, failure: Failure, parent: QWidget | None = None) -> bool:

@@ -1,6 +1,6 @@
 """The "Add from folder…" dialog: find the MLflow stores under a folder or share, add them.
 
-Scan walks the root in a worker thread (:func:`launcher.server.discovery.discover`: bounded
+Scan walks the root in a worker thread (:func:`launcher.server.stores.discovery.discover`: bounded
 depth, cancellable, read-only) and shows its progress live: folders searched, stores found, the
 folder being looked at. A slow share never freezes the dialog, Cancel stops the walk at the next
 folder (what was found so far is kept), and closing the dialog cancels too.
@@ -41,8 +41,8 @@ from PySide6.QtWidgets import (
 
 from launcher.model.config import Config
 from launcher.model.project import Project, ProjectError, validate
-from launcher.server.discovery import DEFAULT_DEPTH, Discovery, Found, Progress
 from launcher.server.manager import emit
+from launcher.server.stores.discovery import DEFAULT_DEPTH, Discovery, Found, Progress
 from launcher.ui.icons import app_icon
 from launcher.ui.notes import COLORS, note, show_note
 from launcher.ui.widgets import named
@@ -61,7 +61,7 @@ UpdateConfig = Callable[[Callable[[Config], None]], Any]
 
 
 def _default_discover(*args: Any, **kwargs: Any) -> Discovery:
-    from launcher.server import discovery
+    from launcher.server.stores import discovery
 
     return discovery.discover(*args, **kwargs)
 

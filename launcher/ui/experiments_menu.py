@@ -42,7 +42,7 @@ _cache_lock = threading.Lock()
 
 def read_menu(project: Project, base_url: str) -> ExperimentMenu:
     """The default reader: the server's REST API (imported late: the tray starts faster)."""
-    from launcher.server import experiments
+    from launcher.server.stores import experiments
 
     return experiments.read_menu(project, base_url, per_stage=DEFAULT_PER_STAGE)
 

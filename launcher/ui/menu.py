@@ -179,7 +179,7 @@ def _mark_unprotected(sub: QMenu, project: Project, server: object) -> None:
 def _add_store_actions(
     sub: QMenu, controller: Controller, listed: Listed, add: Callable[..., QAction]
 ) -> None:
-    """For folder stores: "Move to SQLite…"; for fast views: the snapshot's age and a refresh."""
+    """For folder stores: "Move to SQLite…"; for fast views: the view's age and a refresh."""
     project = listed.project
     try:
         folder = project.parsed_store().kind is StoreKind.FOLDER

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import migration
+from launcher.server.stores import migration
 from launcher.ui.widgets import named
 from launcher.ui.workers import run_with_progress
 

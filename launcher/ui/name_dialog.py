@@ -87,7 +87,7 @@ def _store_reader(project: Project, paths: AppPaths, base_url: str | None) -> Na
     """The real reader; a plain closure, since the worker thread must hold no Qt object."""
 
     def read() -> list[str]:
-        from launcher.server import experiments
+        from launcher.server.stores import experiments
 
         return experiments.existing_names(project, paths, base_url=base_url)
 

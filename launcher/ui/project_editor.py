@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 
 from launcher.model.project import Project, ProjectError, validate
 from launcher.model.stores import Store, StoreError, StoreKind, parse_store
-from launcher.server.interpreters import Interpreter
 from launcher.server.manager import State
+from launcher.server.python.interpreters import Interpreter
 from launcher.ui.dialogs import mlflow_version
 from launcher.ui.hosts import EditorHost
 from launcher.ui.icons import app_icon
@@ -169,7 +169,7 @@ class ProjectEditor(QDialog):
         )
         self.access_note = _note(lines=2)
         self.fast_view_check = named(
-            QCheckBox("Fast view: serve a local read-only snapshot of a folder store"), "fast-view"
+            QCheckBox("Fast view: serve a local read-only copy of a folder store"), "fast-view"
         )
         self.fast_view_check.setToolTip(
             "For a share others still log to: the launcher keeps a SQLite copy of it, serves that "
@@ -346,8 +346,9 @@ class ProjectEditor(QDialog):
     def _note_access(self) -> None:
         """Say in plain words when the server will not be protected (access_key.protection)."""
         from launcher.model.stores import StoreKind
-        from launcher.server import access_key, artifact_root
-        from launcher.server.command import parse_extra
+        from launcher.server import access_key
+        from launcher.server.python.server_command import parse_extra
+        from launcher.server.stores import artifact_root
 
         try:
             project = self.project()
@@ -431,7 +432,7 @@ class ProjectEditor(QDialog):
         self._show_findings("Checking the store… (a share that is offline can take a while)")
 
         def diagnose() -> str:
-            from launcher.server import doctor
+            from launcher.server.checks import doctor
 
             report = doctor.diagnose(project, paths)
             lines = [f"{_MARKS.get(f.level, '•')} {f.topic}: {f.text}" for f in report.findings]
@@ -586,7 +587,7 @@ class ProjectEditor(QDialog):
 
 
 def _discover() -> list[Interpreter]:
-    from launcher.server.interpreters import discover
+    from launcher.server.python.interpreters import discover
 
     return discover()
 

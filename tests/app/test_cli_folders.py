@@ -222,7 +222,7 @@ def test_serve_opens_the_project_view_of_a_prefixed_project(
             time.sleep(0.1)
         view = opened.read_text().strip()
         assert view.startswith(url + "#/compare-experiments/s?experiments=")
-        from launcher.server import experiments
+        from launcher.server.stores import experiments
 
         ids = {e.name: e.id for e in experiments.fetch(url)}
         assert sorted(ui_ids(view)) == sorted(ids[n] for n in PROJECT_ACTIVE)

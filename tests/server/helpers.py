@@ -46,7 +46,7 @@ def tree(pid: int) -> list[int]:
         return []
 
 
-def snapshot(root: Path) -> dict[str, str]:
+def tree_hash(root: Path) -> dict[str, str]:
     """Every file under root with its content hash: 'looking must not write' is checked with it."""
     if root.is_file():
         return {root.name: hashlib.sha256(root.read_bytes()).hexdigest()}

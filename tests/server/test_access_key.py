@@ -16,7 +16,7 @@ from launcher.app.cli import run_cli
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server import access_key, rest
-from launcher.server.access_gate import cookie_name
+from launcher.server.child.access_gate import cookie_name
 from launcher.server.process import MlflowServer
 from tests.browser import CHROMIUM, dom_of
 from tests.conftest import EXPERIMENTS

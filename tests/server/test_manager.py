@@ -18,7 +18,7 @@ import pytest
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server import rest
-from launcher.server.failures import Cause, Failure
+from launcher.server.checks.failures import Cause, Failure
 from launcher.server.manager import POLICY_STOP, ServerManager
 from launcher.server.state import State
 from tests.ui.fakes import FakeFactory, alive

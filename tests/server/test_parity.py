@@ -9,7 +9,7 @@ model registry is kept outside the store on both servers, as the launcher does.
 Where ``mlflow server`` differs on purpose it is listed in :data:`LAUNCHER_FIXES`: ``mlflow
 server`` gives experiments created through it ``mlflow-artifacts:/`` locations, so a script
 logging straight to the store cannot log artifacts or models into them (the issue's finding);
-the launcher's servers give real locations (launcher/server/artifact_root.py).
+the launcher's servers give real locations (launcher/server/stores/artifact_root.py).
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ import pytest
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import parse_store
-from launcher.server import command, rest
+from launcher.server import rest
 from launcher.server.process import MlflowServer, free_port
+from launcher.server.python import server_command as command
 
 pytestmark = pytest.mark.process
 

@@ -17,8 +17,9 @@ import pytest
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import doctor, rest
-from launcher.server.failures import Cause, ServerFailed
+from launcher.server import rest
+from launcher.server.checks import doctor
+from launcher.server.checks.failures import Cause, ServerFailed
 from launcher.server.process import MlflowServer
 from tests.conftest import EXPERIMENTS
 

@@ -12,10 +12,10 @@ import pytest
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server import process, rest
-from launcher.server.failures import Cause, ServerFailed
+from launcher.server.checks.failures import Cause, ServerFailed
 from launcher.server.process import MlflowServer, State
 from tests.conftest import EXPERIMENTS
-from tests.server.helpers import gone, port_is_free, snapshot, tree
+from tests.server.helpers import gone, port_is_free, tree, tree_hash
 
 pytestmark = pytest.mark.process
 
@@ -41,7 +41,7 @@ def test_store_is_served_read_back_and_left_untouched(
     kind: str, request: pytest.FixtureRequest, paths: AppPaths, servers: list
 ) -> None:
     store: Path = request.getfixturevalue(f"{kind}_store")
-    before = snapshot(store.parent)
+    before = tree_hash(store.parent)
     server = serve(Project("P", str(store)), paths, servers)
     assert server.state is State.RUNNING and server.lean
     assert server.url == f"http://127.0.0.1:{server.port}/"
@@ -50,7 +50,7 @@ def test_store_is_served_read_back_and_left_untouched(
     assert set(EXPERIMENTS) <= names
     assert "<html" in (rest.get_text(server.url) or "").lower()
     assert_stops_clean(server)
-    assert snapshot(store.parent) == before, "serving wrote into or beside the store"
+    assert tree_hash(store.parent) == before, "serving wrote into or beside the store"
     log = server.log_path.read_text(encoding="utf-8")
     assert "=== ready at" in log and "=== stopped" in log
 
@@ -145,14 +145,14 @@ def _old_schema_copy(sqlite_store: Path) -> Path:
 
 def test_old_schema_is_refused_and_left_byte_identical(sqlite_store: Path, paths: AppPaths) -> None:
     old = _old_schema_copy(sqlite_store)
-    before = snapshot(old.parent)
+    before = tree_hash(old.parent)
     server = MlflowServer(Project("Old", str(old)), paths)
     with pytest.raises(ServerFailed) as info:
         server.start()
     failure = info.value.failure
     assert failure.cause is Cause.SCHEMA_OUTDATED
     assert "older MLflow" in failure.message and "--upgrade-schema" in failure.message
-    assert snapshot(old.parent) == before
+    assert tree_hash(old.parent) == before
     assert server.pid is None
 
 
@@ -176,7 +176,7 @@ def test_fallback_server_for_options_the_lean_server_lacks(
     )
     server = serve(project, paths, servers)
     assert server.lean is False
-    assert len(tree(server.pid or 0)) >= 3  # child.py -> mlflow server -> uvicorn
+    assert len(tree(server.pid or 0)) >= 3  # child/main.py -> mlflow server -> uvicorn
     assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(server.url or "")}
     assert_stops_clean(server)
 

@@ -24,7 +24,7 @@ from launcher.server import rest
 from launcher.server.access_key import headers_for
 from launcher.server.process import MlflowServer
 from launcher.server.spare import Spare, SparePool
-from tests.server.helpers import gone, snapshot
+from tests.server.helpers import gone, tree_hash
 
 pytestmark = pytest.mark.process
 
@@ -80,10 +80,10 @@ def test_spare_serves_exactly_what_a_fresh_server_serves(
     servers: list,
 ) -> None:
     store: Path = request.getfixturevalue(f"{kind}_store")
-    before = snapshot(store.parent)
+    before = tree_hash(store.parent)
     pool.ensure()
     spare = wait_warm(pool)
-    assert snapshot(store.parent) == before, "a spare wrote into the store before assignment"
+    assert tree_hash(store.parent) == before, "a spare wrote into the store before assignment"
 
     project = Project("P", str(store))
     warm = MlflowServer(project, paths, spares=pool)

@@ -18,7 +18,7 @@ import psutil
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.failures import Cause, Failure, ServerFailed
+from launcher.server.checks.failures import Cause, Failure, ServerFailed
 from launcher.server.state import State
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]

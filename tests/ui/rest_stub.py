@@ -1,7 +1,7 @@
 """A stand-in for a running MLflow server's experiment search, serving a real store's contents.
 
 Starting a real MLflow server takes many seconds on a small machine; the server-side tests do
-that already (tests/server/test_experiments.py). The UI tests need the same answers, quickly and
+that already (tests/server/stores/test_experiments.py). The UI tests need the same answers, quickly and
 with a delay they control: this serves ``ajax-api/2.0/mlflow/experiments/search`` from the
 experiments of a real store (read with the core's own store reader), as MLflow returns them.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from launcher.model.naming import Experiment
 from launcher.model.project import Project
-from launcher.server.experiments import read_store
+from launcher.server.stores.experiments import read_store
 
 
 class RestStub:

@@ -13,7 +13,7 @@ from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreKind
-from launcher.server.discovery import Discovery, Found, Progress
+from launcher.server.stores.discovery import Discovery, Found, Progress
 from launcher.ui.discover_dialog import COL_NAME, COL_NOTE, DiscoverDialog
 from launcher.ui.notes import level_and_text
 from tests import naming_stores

@@ -22,7 +22,7 @@ from launcher.ui.discover_dialog import DiscoverDialog
 from launcher.ui.experiments_menu import ExperimentsMenu
 from launcher.ui.menu import populate
 from launcher.ui.name_dialog import NameDialog
-from launcher.ui.settings import SettingsDialog
+from launcher.ui.settings_dialog import SettingsDialog
 from tests.model.test_links import ui_ids
 from tests.naming_stores import PREFIX, PROJECT_ACTIVE
 from tests.ui.fakes import FakeFactory, FakeServer, alive

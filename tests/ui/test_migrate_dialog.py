@@ -1,6 +1,6 @@
 """ "Move to SQLite…": the dialog runs the real migration in a worker thread with progress,
 switches only a verified result, cancels without leaving a file; the tray and editor offer it,
-and a fast view's submenu shows its snapshot's age."""
+and a fast view's submenu shows its view's age."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import snapshot
+from launcher.server.stores import fast_view
 from launcher.ui.migrate_dialog import MigrateDialog
 from tests.ui.fakes import FakeFactory
 from tests.ui.helpers import action, make_controller, menu_entries, write_config
@@ -88,10 +88,10 @@ def test_the_tray_offers_the_move_and_shows_a_fast_views_age(
         [Project("Folder", str(tmp_path / "a" / "mlruns")), Project("Db", str(tmp_path / "x.db")),
          view],
     )  # fmt: skip
-    folder = snapshot.folder(paths, view)
+    folder = fast_view.folder(paths, view)
     folder.mkdir(parents=True)
     taken = datetime.now().replace(hour=10, minute=32)
-    (folder / f"view-{taken.strftime(snapshot.STAMP)}.db").write_bytes(b"")
+    (folder / f"view-{taken.strftime(fast_view.STAMP)}.db").write_bytes(b"")
     controller = make_controller(paths, FakeFactory(), [])
     entries = menu_entries(controller)
     assert action(entries["Folder"], "move-to-sqlite").isEnabled()
@@ -112,12 +112,12 @@ def test_a_stale_fast_view_is_refreshed_on_open_and_its_server_restarted(
     from launcher.ui.fast_view import FastViews
 
     view = Project("View", str(tmp_path / "mlruns"), fast_view=True)
-    folder = snapshot.folder(paths, view)
+    folder = fast_view.folder(paths, view)
     folder.mkdir(parents=True)
     old = datetime(2020, 1, 2, 3, 4)
-    (folder / f"view-{old.strftime(snapshot.STAMP)}.db").write_bytes(b"")
+    (folder / f"view-{old.strftime(fast_view.STAMP)}.db").write_bytes(b"")
     built: list[str] = []
-    monkeypatch.setattr(snapshot, "refresh", lambda project, paths: built.append(project.name))
+    monkeypatch.setattr(fast_view, "refresh", lambda project, paths: built.append(project.name))
     restarted: list[str] = []
     views = FastViews(paths, lambda name: True, restarted.append, lambda t, m: None)
     views.refresh_if_stale(view, 15)

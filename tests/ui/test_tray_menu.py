@@ -14,14 +14,14 @@ from PySide6.QtWidgets import QMessageBox, QSystemTrayIcon
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.failures import Cause, Failure
+from launcher.server.checks.failures import Cause, Failure
 from launcher.server.manager import emit
 from launcher.server.state import State
 from launcher.ui.controller import Controller
 from launcher.ui.fallback import FallbackWindow
 from launcher.ui.log_viewer import LogViewer
 from launcher.ui.menu import ClickableSubmenus, populate
-from launcher.ui.tray import TrayIcon
+from launcher.ui.tray_icon import TrayIcon
 from tests.ui.fakes import FakeFactory, alive
 from tests.ui.helpers import (
     FakeAutostart,

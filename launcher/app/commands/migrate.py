@@ -22,7 +22,7 @@ from launcher.app.commands.common import (
 )
 from launcher.model.config import Config, ConfigStore
 from launcher.model.switch import switch_to_database
-from launcher.server import migration
+from launcher.server.stores import migration
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,8 +1,8 @@
-"""``mlflow-launcher refresh NAME``: rebuild a fast view's snapshot now; and the first
+"""``mlflow-launcher refresh NAME``: rebuild a fast view now; and the first
 ``serve`` of a fast-view project, which builds one (with progress) before the URL is printed.
 
-A server already serving the project keeps its snapshot until it is restarted: the new one is
-a new file, complete before it gets its name (see launcher.server.snapshot).
+A server already serving the project keeps its view until it is restarted: the new one is
+a new file, complete before it gets its name (see launcher.server.stores.fast_view).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, UsageError, err, fi
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import migration, snapshot
+from launcher.server.stores import fast_view, migration
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("refresh", help="rebuild a fast-view project's snapshot now")
+    p = sub.add_parser("refresh", help="rebuild a fast-view project's view now")
     p.add_argument("name", metavar="NAME")
     p.set_defaults(handler=run)
 
@@ -36,10 +36,10 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
 
 
 def ensure(project: Project, paths: AppPaths) -> bool:
-    """Before the first ``serve`` of a fast-view project: build its snapshot with progress."""
-    if not project.fast_view or snapshot.latest(paths, project) is not None:
+    """Before the first ``serve`` of a fast-view project: build its view with progress."""
+    if not project.fast_view or fast_view.latest(paths, project) is not None:
         return True
-    err(f"{project.name!r} is a fast view: taking its first snapshot of {project.store}...")
+    err(f"{project.name!r} is a fast view: building its view of {project.store}...")
     return build(project, paths)
 
 
@@ -53,10 +53,10 @@ def build(project: Project, paths: AppPaths) -> bool:
     started = time.monotonic()
     cancel = threading.Event()
     try:
-        snap = snapshot.refresh(project, paths, progress=progress, cancel=cancel)
+        snap = fast_view.refresh(project, paths, progress=progress, cancel=cancel)
     except KeyboardInterrupt:
         cancel.set()
-        err("\nCancelled; the previous snapshot (if any) is unchanged.")
+        err("\nCancelled; the previous view (if any) is unchanged.")
         return False
     except migration.MigrationError as exc:
         err(("\n" if live else "") + f"error: {exc}")

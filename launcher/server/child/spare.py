@@ -1,0 +1,223 @@
+"""A warm spare server: MLflow's server imported ahead of the click, no store opened yet.
+
+Run by ``main.py spare --host H`` (frozen: ``launcher.exe --serve-child spare --host H``), in the
+launcher's own Python only. Like ``child/main.py`` it imports only the standard library at module
+level and nothing from ``launcher``.
+
+Why: importing ``mlflow.server.fastapi_app`` is most of a start (about 6 s here) and depends on
+no store. The spare does it in advance and then waits. Its life:
+
+1. Bind a free loopback port (the launcher gives that port to the project it serves) and say so
+   on stdout: ``LAUNCHER-SPARE: {"port": N}``.
+2. Import uvicorn and MLflow's server in a low-priority thread (a user working on the machine
+   does not feel it), then say ``LAUNCHER-SPARE: {"warm": true}``.
+3. Wait for one JSON line on stdin: ``{"env": {...}, "host": H, "port": N}``. ``env`` is the whole
+   environment a fresh server of that project would have been started with (any variable a
+   later feature adds travels with it). The spare takes it as its own and serves exactly as
+   ``child/main.py serve`` does, reading the stores only now.
+
+Settings MLflow reads while it is imported (a static prefix, allowed hosts, CORS, Prometheus,
+...) cannot change afterwards: only the variables in :data:`LATE_VARS` may differ between the
+spare's environment and the project's. The launcher checks that before it hands a project over;
+the spare checks again and refuses (exit 6, nothing served) rather than serve differently.
+
+Standard input closing is the lifeline, as for every server: before assignment the spare exits
+at once; after, it stops like a served project.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+SPARE_MARK = "LAUNCHER-SPARE:"
+EXIT_SPARE_MISMATCH = 6
+EXIT_NO_SETTINGS = 7
+
+LATE_VARS = frozenset(
+    {
+        # Read by initialize_backend_stores, i.e. when the stores are opened.
+        "_MLFLOW_SERVER_FILE_STORE",
+        "_MLFLOW_SERVER_REGISTRY_STORE",
+        "_MLFLOW_SERVER_ARTIFACT_ROOT",
+        # Read per request (mlflow/server/handlers.py, artifact_router.py).
+        "_MLFLOW_SERVER_ARTIFACT_DESTINATION",
+        # Read by the sandbox and scorers when they run.
+        "_MLFLOW_SERVER_BOOT_ID",
+        # Read by FileStore() when a folder store is opened.
+        "MLFLOW_ALLOW_FILE_STORE",
+        # The launcher's own, read by child.serve when it wraps the app (access_gate.py).
+        "_MLFLOW_LAUNCHER_ACCESS_KEY",
+        "_MLFLOW_LAUNCHER_PROJECT",
+        # A fast view's read-only guard (readonly_guard.py), also wrapped at serve time.
+        "_LAUNCHER_READ_ONLY",
+    }
+)
+"""Variables MLflow 3 reads only after its server is imported (checked in its 3.17 source).
+A variable a new feature passes to each server, read when serving, belongs here too."""
+
+_BELOW_NORMAL_NICE = 10
+
+
+def comparable(env: dict[str, str]) -> dict[str, str]:
+    """The part of an environment that must be equal for a spare to serve like a fresh server."""
+    return {k: v for k, v in env.items() if k not in LATE_VARS}
+
+
+def _say(payload: dict[str, Any]) -> None:
+    print(f"{SPARE_MARK} {json.dumps(payload)}", flush=True)
+
+
+class _Pipe:
+    """Standard input: the first line is the settings, its end is the launcher going away."""
+
+    def __init__(self) -> None:
+        self._settings: str | None = None
+        self._got = threading.Event()
+        self._on_close: Callable[[], None] | None = None
+        self._lock = threading.Lock()
+        threading.Thread(target=self._read, name="spare-pipe", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            line = sys.stdin.buffer.readline()
+        except Exception:
+            line = b""
+        if not line:
+            # The launcher went away before it needed us: nothing was opened, nothing to undo.
+            os._exit(0)
+        self._settings = line.decode("utf-8", "replace")
+        self._got.set()
+        try:
+            while sys.stdin.buffer.read(1024):
+                pass
+        except Exception:
+            pass
+        with self._lock:
+            callback = self._on_close
+            self._on_close = None
+        if callback is not None:
+            callback()
+        else:
+            os._exit(0)
+
+    def settings(self) -> str:
+        self._got.wait()
+        return self._settings or ""
+
+    def watch(self, on_close: Callable[[], None]) -> None:
+        """``child.serve``'s hook: call ``on_close`` when the launcher's end closes."""
+        with self._lock:
+            self._on_close = on_close
+
+
+def _import_server() -> None:
+    import uvicorn  # noqa: F401
+    from mlflow.server.fastapi_app import app  # noqa: F401
+    from mlflow.server.handlers import initialize_backend_stores  # noqa: F401
+
+
+def _import_at_low_priority() -> BaseException | None:
+    """Import in a thread of lower priority; the serving (main) thread keeps its own."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        restore = _lower_this_thread()
+        try:
+            _import_server()
+        except BaseException as exc:  # reported by the caller
+            failure.append(exc)
+        finally:
+            restore()
+
+    worker = threading.Thread(target=run, name="spare-import", daemon=True)
+    worker.start()
+    worker.join()
+    return failure[0] if failure else None
+
+
+def _lower_this_thread() -> Callable[[], None]:
+    """Lower the calling thread's priority; returns how to undo it (best effort)."""
+    if os.name == "nt":  # pragma: no cover - Windows only
+        import ctypes
+
+        kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined]
+        thread = kernel32.GetCurrentThread()
+        kernel32.SetThreadPriority(thread, -1)  # THREAD_PRIORITY_BELOW_NORMAL
+        return lambda: kernel32.SetThreadPriority(thread, 0)
+    if not hasattr(os, "setpriority"):
+        return lambda: None
+    # On Linux a nice value belongs to the thread (its native id); elsewhere this is skipped.
+    if not sys.platform.startswith("linux"):
+        return lambda: None
+    tid = threading.get_native_id()
+    try:
+        before = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, before + _BELOW_NORMAL_NICE))
+    except OSError:
+        return lambda: None
+
+    def restore() -> None:
+        # Unprivileged this fails; the thread ends right after anyway.
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, tid, before)
+
+    return restore
+
+
+def _leave(code: int) -> int:
+    """Exit now: the pipe thread blocked reading stdin would make a normal interpreter
+    shutdown abort ("could not acquire lock for <stdin>", SIGABRT)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def spare(
+    host: str,
+    serve: Callable[..., int],
+    bind: Callable[[str, int], socket.socket],
+    error: Callable[[str, str], None],
+) -> int:
+    """Wait warm for a project, then serve it with ``child.serve`` on the pre-bound socket.
+
+    Once the pipe is read, every way out goes through :func:`_leave`."""
+    try:
+        sock = bind(host, 0)
+    except OSError as exc:
+        error("port-taken", f"cannot listen on {host}: {exc}")
+        return 3
+    port = int(sock.getsockname()[1])
+    pipe = _Pipe()
+    _say({"port": port})
+    before = comparable(dict(os.environ))
+    failed = _import_at_low_priority()
+    if failed is not None:
+        error("mlflow-missing", f"{type(failed).__name__}: {failed}")
+        return _leave(4)
+    _say({"warm": True})
+    try:
+        settings = json.loads(pipe.settings())
+        env = {str(k): str(v) for k, v in dict(settings["env"]).items()}
+        wanted_host, wanted_port = str(settings["host"]), int(settings["port"])
+    except (ValueError, KeyError, TypeError) as exc:
+        error("spare", f"unreadable settings: {exc}")
+        return _leave(EXIT_NO_SETTINGS)
+    if (wanted_host, wanted_port) != (host, port):
+        error("spare", f"asked to serve {wanted_host}:{wanted_port}, bound {host}:{port}")
+        return _leave(EXIT_SPARE_MISMATCH)
+    differing = sorted(k for k in set(before) | set(comparable(env)) if before.get(k) != env.get(k))
+    if differing:
+        # Already imported with other values: serving now would not be what a fresh server is.
+        error("spare", "settings read at import differ: " + ", ".join(differing))
+        return _leave(EXIT_SPARE_MISMATCH)
+    os.environ.clear()
+    os.environ.update(env)
+    return _leave(serve(host, port, True, sock=sock, watch=pipe.watch))

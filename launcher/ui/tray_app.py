@@ -1,0 +1,155 @@
+"""The running tray app: config, server manager, controller and the tray (or its window).
+
+Built by ``launcher.app.start_tray`` once the icon already shows, so nothing here delays it. Its
+:meth:`TrayApp.shutdown` is the one way out: every server stopped, every tree waited for.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import threading
+import time
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Slot
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from launcher.model.config import ConfigStore
+from launcher.model.paths import AppPaths
+from launcher.server.manager import (
+    Opener,
+    ServerFactory,
+    ServerManager,
+    emit,
+    mlflow_server,
+    open_in_browser,
+)
+from launcher.server.spare import SparePool
+from launcher.ui.controller import Controller
+from launcher.ui.fallback import FallbackWindow
+from launcher.ui.hosts import Autostart
+from launcher.ui.project_finder import SHORTCUT
+from launcher.ui.tray_icon import TrayIcon
+
+log = logging.getLogger("launcher.tray")
+
+HEAVY_MODULES = ("mlflow", "pandas", "numpy", "sqlalchemy")
+"""Never imported by the tray: MLflow runs in the server children (logged at quit, tested)."""
+
+
+class TrayApp(QObject):
+    """Everything wired together, and a shutdown that leaves nothing behind."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        *,
+        server_factory: ServerFactory = mlflow_server,
+        opener: Opener = open_in_browser,
+        autostart: Autostart | None = None,
+        use_tray: bool | None = None,
+        icon: QSystemTrayIcon | None = None,
+        spares: SparePool | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        """``icon``: a tray icon already on screen (shown before this was imported) to adopt.
+
+        ``spares``: the warm spare servers are served from (the real app passes one)."""
+        super().__init__(parent)
+        self.paths = paths
+        self.spares = spares
+        if spares is not None and server_factory is mlflow_server:
+            server_factory = functools.partial(mlflow_server, spares=spares)
+        self.manager = ServerManager(paths, server_factory=server_factory, opener=opener)
+        self.controller = Controller(paths, ConfigStore(paths), self.manager, autostart=autostart)
+        self.controller.quitRequested.connect(self.quit)
+        if use_tray is None:
+            use_tray = icon is not None or QSystemTrayIcon.isSystemTrayAvailable()
+        self.tray: TrayIcon | None = TrayIcon(self.controller, icon=icon) if use_tray else None
+        self.window: FallbackWindow | None = None if use_tray else FallbackWindow(self.controller)
+        self._shut_down = False
+        self._find_keys = QKeySequence(SHORTCUT)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)  # Find project... from any of the app's windows
+        if spares is not None:
+            self.controller.changed.connect(self._sync_spares)
+            menu = self.tray.menu if self.tray is not None else self.window.menu  # type: ignore[union-attr]
+            menu.aboutToShow.connect(self._menu_opening)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Ctrl+K in any window of the app opens Find project..."""
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            pressed = QKeySequence(event.keyCombination())
+            if pressed.matches(self._find_keys) == QKeySequence.SequenceMatch.ExactMatch:
+                from launcher.ui.menu_groups import show_finder
+
+                show_finder(self.controller)
+                return True
+        return False
+
+    @Slot()
+    def _sync_spares(self) -> None:
+        """Follow the 'keep a server warm' setting (the spare starts in the background)."""
+        keep = self.controller.config.settings.keep_warm
+        if self.spares is not None and not self._shut_down and keep != self.spares.keep_warm:
+            self.spares.set_keep_warm(keep)
+
+    @Slot()
+    def _menu_opening(self) -> None:
+        """With 'keep warm' off, an opened menu is the hint that a click may follow."""
+        if self.spares is not None and not self.spares.keep_warm and not self._shut_down:
+            threading.Thread(target=self.spares.warm_up, name="spare-warm-up", daemon=True).start()
+
+    def show(self) -> None:
+        if self.tray is not None:
+            self.tray.show()
+        elif self.window is not None:
+            self.window.show()
+        if self.spares is not None and self.controller.config.settings.keep_warm:
+            threading.Thread(target=self.spares.ensure, name="spare-start", daemon=True).start()
+        problem = self.controller.load_problem
+        if problem:
+            emit(self.controller.notify, "Config file reset", problem, "warning", "")
+
+    @Slot(dict)
+    def handle(self, message: dict[str, Any]) -> None:
+        """A request from a second start (or from our own command line)."""
+        name = message.get("name")
+        if message.get("command") == "quit":  # `mlflow-launcher quit`: the installer's request
+            log.info("asked to quit through the single-instance channel")
+            self.quit()
+        elif message.get("command") == "open" and isinstance(name, str) and name:
+            self.controller.open_project(name)
+        else:
+            self.controller.open_default()
+
+    def shutdown(self) -> bool:
+        """Stop every server and wait for the trees to be gone; safe to call more than once."""
+        if self._shut_down:
+            return True
+        self._shut_down = True
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        if self.tray is not None:
+            self.tray.hide()
+        if self.window is not None:
+            self.window.hide()
+        started = time.monotonic()
+        if self.spares is not None:
+            self.spares.close()
+        clean = self.manager.stop_all(wait=True)
+        took = time.monotonic() - started
+        log.info("servers stopped in %.1f s%s", took, "" if clean else " (not all!)")
+        heavy = [name for name in HEAVY_MODULES if name in sys.modules]
+        log.info("heavy modules in the tray process: %s", ", ".join(heavy) or "none")
+        return clean
+
+    @Slot()
+    def quit(self) -> None:
+        self.shutdown()
+        QApplication.quit()
