@@ -55,6 +55,29 @@ def test_server_layer_uses_qtcore_at_most() -> None:
     assert offenders == []
 
 
+def test_server_process_code_imports_only_the_standard_library_at_module_level() -> None:
+    """launcher/server/child/ runs in the project's Python, which may lack the launcher and its
+    dependencies: at module level it may import the standard library and its own package only
+    (MLflow inside functions). The import-linter contract checks the rest of the launcher."""
+    import ast
+
+    offenders = []
+    for path in (REPO / "launcher" / "server" / "child").glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and not name.startswith(
+                    "launcher.server.child"
+                ):
+                    offenders.append(f"{path.name}: {name}")
+    assert offenders == []
+
+
 def _imports_of(path: Path) -> set[str]:
     """Every ``launcher`` module a file imports, those imported inside functions included."""
     import ast

@@ -12,7 +12,6 @@ injected, which lets most tests use a stub server that starts in milliseconds.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,11 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
+from launcher.server import browser
+from launcher.server.browser import Opener, open_in_browser
 from launcher.server.checks.failures import Cause, Failure, ServerFailed
+from launcher.server.signals import emit
 from launcher.server.state import State
 
 log = logging.getLogger(__name__)
@@ -34,39 +36,6 @@ POLICY_STOP = "stop"
 IDLE_CHECK_MS = 60_000
 STOP_ALL_TIMEOUT = 30.0
 """Longest wait for every tree to be gone at quit: servers stop in parallel, ~5 s at worst each."""
-
-
-class _Probe(QObject):
-    ping = Signal()
-
-
-def _emit_leaks_bool() -> bool:
-    """Does ``Signal.emit`` return a bool it does not own a reference to?
-
-    PySide6 6.12.0 does, on Python 3.11: each emit then drops a reference to ``True`` and a
-    long-running tray dies with "bool_dealloc: deallocating True" after a few hundred signals.
-    Python 3.12+ makes bools immortal, so there the count does not move and this says False.
-    """
-    probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(8):
-        probe.ping.emit()
-    return sys.getrefcount(True) <= before - 4
-
-
-_EMIT_LEAKS_BOOL = _emit_leaks_bool()
-
-
-def emit(signal: SignalInstance, *args: Any) -> None:
-    """``signal.emit(*args)``, giving back the reference an affected PySide6 steals (see above).
-
-    Every emit in the launcher goes through here.
-    """
-    result: object = signal.emit(*args)  # type: ignore[func-returns-value]
-    if _EMIT_LEAKS_BOOL and isinstance(result, bool):
-        import ctypes  # only on affected versions: ctypes costs the tray memory
-
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
 
 
 class ServerLike(Protocol):
@@ -94,7 +63,6 @@ class ServerLike(Protocol):
 
 ServerFactory = Callable[..., ServerLike]
 """Called as ``factory(project, paths, upgrade_schema=bool, on_change=callback)``."""
-Opener = Callable[[str], Any]
 
 
 def mlflow_server(project: Project, paths: AppPaths, **kwargs: Any) -> ServerLike:
@@ -102,13 +70,6 @@ def mlflow_server(project: Project, paths: AppPaths, **kwargs: Any) -> ServerLik
     from launcher.server.process import MlflowServer
 
     return MlflowServer(project, paths, **kwargs)
-
-
-def open_in_browser(url: str) -> bool:
-    """The real opener: Python's ``webbrowser`` (honours BROWSER), imported when first used."""
-    import webbrowser
-
-    return webbrowser.open(url)
 
 
 @dataclass(eq=False)
@@ -313,18 +274,8 @@ class ServerManager(QObject):
         return True
 
     def open_url(self, url: str, *, project: Project | None = None) -> None:
-        """Hand ``url`` to the browser in a thread: ``webbrowser`` may run a program first.
-
-        With ``project``, ``url`` is its server's root and what opens is the project's own view
-        (only its prefix's experiments,
-        :func:`launcher.server.stores.experiments.open_url_for`): that reads the experiment list
-        over REST, so it happens in the thread too, and falls back to the root if the list cannot
-        be read.
-        """
-        thread = threading.Thread(
-            target=_open_safely, args=(self._opener, url, project), daemon=True
-        )
-        thread.start()
+        """Hand ``url`` to the browser in a thread (see :func:`browser.open_in_thread`)."""
+        browser.open_in_thread(self._opener, url, project)
 
     @Slot()
     def check_idle(self) -> None:
@@ -441,20 +392,6 @@ class ServerManager(QObject):
     def _live_threads(self) -> Iterable[threading.Thread]:
         with self._threads_lock:
             return [t for t in self._threads if t.is_alive()]
-
-
-def _open_safely(opener: Opener, url: str, project: Project | None = None) -> None:
-    """Browser thread; it holds no reference to the manager (see :class:`ServerManager`)."""
-    try:
-        if project is not None and project.prefix:
-            from launcher.server.stores.experiments import open_url_for  # yaml: not at tray start
-
-            url = open_url_for(project, url)
-        from launcher.server.access_key import keyed
-
-        opener(keyed(url))  # the link carries the server's key once (access_key.py)
-    except Exception:
-        log.exception("could not open %s in the browser", url)
 
 
 def _stop_quietly(server: ServerLike) -> None:

@@ -7,31 +7,26 @@ starting means the process runs but has no URL yet; running means ``/health`` sa
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
-import hashlib
 import logging
-import logging.handlers
 import os
-import socket
 import subprocess
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-import psutil
-
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.model.stores import Store, StoreError, StoreKind, redact
-from launcher.server import access_key, lifeline, rest
+from launcher.model.stores import Store, StoreKind, redact
+from launcher.server import access_key, lifeline, ports, process_tree, rest
+from launcher.server.checks import preflight
 from launcher.server.checks.failures import Cause, Failure, ServerFailed, classify
 from launcher.server.python import environment, telemetry
 from launcher.server.python import server_command as commands
+from launcher.server.server_log import ServerLog
 from launcher.server.state import State
 from launcher.server.stores import artifact_root, fast_view, schema
 
@@ -44,26 +39,6 @@ READY_TIMEOUT = 120.0
 """Generous: a first start on a slow share or a cold antivirus scan can take a minute."""
 STOP_TIMEOUT = 5.0
 PORT_ATTEMPTS = 5
-EXISTS_TIMEOUT = 15.0
-LOG_BYTES = 2_000_000
-LOG_BACKUPS = 3
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now; the server binds it itself and reports a lost race."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((host if host not in ("0.0.0.0", "::") else "", 0))
-        return int(sock.getsockname()[1])
-
-
-def path_exists(path: str, timeout: float = EXISTS_TIMEOUT) -> bool | None:
-    """``os.path.exists`` that gives up (None) instead of hanging on an offline share."""
-    result: list[bool] = []
-    worker = threading.Thread(target=lambda: result.append(os.path.exists(path)), daemon=True)
-    worker.start()
-    worker.join(timeout)
-    return result[0] if result else None
 
 
 class MlflowServer:
@@ -98,11 +73,10 @@ class MlflowServer:
         self.last_activity = time.monotonic()
         self._proc: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
-        self._tail: collections.deque[str] = collections.deque(maxlen=200)
+        self._log = ServerLog(self.log_path)
         self._lock = threading.RLock()
         self._start_lock = threading.Lock()
         self._stop_requested = threading.Event()
-        self._logger: logging.Logger | None = None
         self.fast_view: fast_view.View | None = None
         """The fast view's copy this server serves (None: the store itself)."""
 
@@ -118,7 +92,7 @@ class MlflowServer:
         return proc is not None and proc.poll() is None
 
     def log_tail(self, lines: int = 30) -> list[str]:
-        return list(self._tail)[-lines:]
+        return self._log.tail(lines)
 
     def start(self) -> str:
         """Check, start and wait until ``/health`` answers OK; returns the UI's URL.
@@ -146,7 +120,7 @@ class MlflowServer:
                 self._set_state(
                     State.STOPPED if exc.failure.cause is Cause.STOPPED else State.FAILED
                 )
-            self._log_line(f"=== failed: {exc.failure}")
+            self._log.note(f"=== failed: {exc.failure}")
             raise
         except Exception as exc:
             self._kill_tree()
@@ -173,7 +147,7 @@ class MlflowServer:
         self._stop_requested.set()
         proc = self._proc
         if proc is not None and proc.poll() is None:
-            descendants = _descendants(proc.pid)
+            descendants = process_tree.descendants(proc.pid)
             if os.name != "nt":
                 with contextlib.suppress(OSError):
                     proc.terminate()
@@ -186,10 +160,10 @@ class MlflowServer:
                 log.warning(
                     "%s did not stop in %.0f s; killing its tree", self.project.name, timeout
                 )
-            _kill(proc.pid, descendants)
+            process_tree.kill(proc.pid, descendants)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(2)
-            self._log_line("=== stopped")
+            self._log.note("=== stopped")
             access_key.stopped(self.paths, self.project, self.url, proc.pid)
         self._finish_reader()
         with self._lock:
@@ -219,130 +193,44 @@ class MlflowServer:
     # -- steps -----------------------------------------------------------------------------
 
     def _start(self) -> str:
-        try:
-            store = self.project.parsed_store()
-        except StoreError as exc:
-            raise ServerFailed(Failure(Cause.BAD_STORE, str(exc))) from exc
+        """The pre-flight (the checks ``doctor`` runs too), then the server."""
+        store, found = preflight.parse_store(self.project)
+        found.raise_if_error()
+        assert store is not None
         if store.kind is StoreKind.REMOTE:
-            return self._check_remote(store)
-        try:
-            env = environment.resolve(self.project.python)
-        except environment.EnvironmentError_ as exc:
-            raise ServerFailed(Failure(Cause.PYTHON_MISSING, str(exc))) from exc
-        if not env.mlflow:
-            raise ServerFailed(
-                Failure(
-                    Cause.MLFLOW_MISSING,
-                    f"{env.python} has no MLflow. Install it there (pip install mlflow) or leave "
-                    "the project's Python environment empty to use the launcher's own.",
-                )
-            )
-        if self.project.fast_view:  # serve its local read-only copy instead
-            store, self.fast_view = fast_view.serving_store(self.project, self.paths)
-        self._check_store_exists(store)
-        self._check_schema(store, env)
-        return self._spawn_until_ready(store, env)
-
-    def _check_remote(self, store: Store) -> str:
-        if rest.is_healthy(store.uri, timeout=10) or rest.get_text(store.uri + "/", 10) is not None:
+            preflight.remote_answers(store).raise_if_error()
             self.lean = None
             return store.uri + "/"
-        raise ServerFailed(
-            Failure(Cause.STORE_UNREACHABLE, f"the tracking server {store.uri} does not answer.")
-        )
-
-    def _check_store_exists(self, store: Store) -> None:
-        if store.path is None:
-            return
-        exists = path_exists(store.path)
-        if exists is None:
-            raise ServerFailed(
-                Failure(
-                    Cause.STORE_UNREACHABLE,
-                    f"{store.display} did not answer within {EXISTS_TIMEOUT:.0f} s "
-                    "(share offline or VPN down?).",
-                )
-            )
-        path = Path(store.path)
-        if exists:
-            if store.kind is StoreKind.FOLDER and not path.is_dir():
-                raise ServerFailed(
-                    Failure(Cause.BAD_STORE, f"{store.display} is a file, not an mlruns folder.")
-                )
-            if store.kind is StoreKind.SQLITE and path.is_dir():
-                raise ServerFailed(
-                    Failure(Cause.BAD_STORE, f"{store.display} is a folder, not a SQLite file.")
-                )
-            if not os.access(path, os.R_OK):
-                raise ServerFailed(
-                    Failure(Cause.PERMISSION_DENIED, f"{store.display} cannot be read.")
-                )
-            return
-        if self.paths.owns(path):
-            # The launcher's own default store: create it on first use.
-            (path if store.kind is StoreKind.FOLDER else path.parent).mkdir(
-                parents=True, exist_ok=True
-            )
-            return
-        parent_hint = "" if path_exists(str(path.parent), 5) else f" ({path.parent} is missing too)"
-        raise ServerFailed(
-            Failure(
-                Cause.STORE_MISSING,
-                f"{store.display} does not exist{parent_hint}. The launcher never creates a "
-                "store it was pointed at: check the path, or create it with MLflow first.",
-            )
-        )
-
-    def _check_schema(self, store: Store, env: environment.PythonEnv) -> None:
-        check = schema.check(store, env)
-        if check.state is schema.SchemaState.UNREADABLE:
-            raise ServerFailed(
-                Failure(
-                    Cause.STORE_UNREACHABLE, f"{store.display} could not be read: {check.error}"
-                )
-            )
-        if check.state is schema.SchemaState.NEWER:
-            raise ServerFailed(
-                Failure(Cause.SCHEMA_NEWER, schema.explain(check, store, env, self.project.name))
-            )
-        if not check.would_change_schema:
-            return
-        if (
-            check.state is schema.SchemaState.EMPTY
-            and store.path
-            and self.paths.owns(Path(store.path))
-        ):
-            return
-        if not self.upgrade_schema:
-            raise ServerFailed(
-                Failure(Cause.SCHEMA_OUTDATED, schema.explain(check, store, env, self.project.name))
-            )
-        self._upgrade(store, env, check)
+        env, found = preflight.resolve_environment(self.project)
+        found.raise_if_error()
+        assert env is not None
+        if self.project.fast_view:  # serve its local read-only copy instead
+            store, self.fast_view = fast_view.serving_store(self.project, self.paths)
+        preflight.store_reachable(store, self.paths).raise_if_error()
+        preflight.create_own_store(store, self.paths)
+        check, found = preflight.schema_fits(store, env, self.paths, self.project.name)
+        if found.cause is Cause.SCHEMA_OUTDATED and self.upgrade_schema:
+            self._upgrade(store, env, check)
+        else:
+            found.raise_if_error()
+        return self._spawn_until_ready(store, env)
 
     def _upgrade(self, store: Store, env: environment.PythonEnv, check: schema.SchemaCheck) -> None:
-        self._open_log()
+        """The schema upgrade the user asked for, a SQLite file copied aside first."""
+        self._log.open()
         if (
             store.kind is StoreKind.SQLITE
             and store.path
             and check.state is not schema.SchemaState.EMPTY
         ):
             backup = schema.backup_sqlite(store.path, check.revision)
-            self._log_line(f"=== copied {store.path} to {backup} before upgrading its schema")
-        self._log_line(f"=== upgrading the schema of {store.display} (asked for explicitly)")
-        proc = subprocess.run(
-            schema.upgrade_command(store, env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env.child_env(dict(os.environ)),
-            cwd=self._work_dir(),
-            check=False,
-            **environment._no_window(),
-        )
-        for line in proc.stdout.decode("utf-8", "replace").splitlines():
-            self._record(line)
-        if proc.returncode != 0:
-            failure = classify(proc.returncode, self.log_tail(40))
+            self._log.note(f"=== copied {store.path} to {backup} before upgrading its schema")
+        self._log.note(f"=== upgrading the schema of {store.display} (asked for explicitly)")
+        code, lines = schema.run_upgrade(store, env, self._work_dir())
+        for line in lines:
+            self._log.record(line)
+        if code != 0:
+            failure = classify(code, self.log_tail(40))
             raise ServerFailed(
                 Failure(
                     failure.cause, f"the schema upgrade failed: {failure.message}", failure.log_tail
@@ -370,7 +258,7 @@ class MlflowServer:
         if registry is not None:
             registry_dir.mkdir(parents=True, exist_ok=True)
         for _attempt in range(1 if fixed_port else PORT_ATTEMPTS):
-            port = fixed_port or free_port(host)
+            port = fixed_port or ports.free_port(host)
             cmd = commands.build(
                 self.project,
                 store,
@@ -392,7 +280,7 @@ class MlflowServer:
             self.lean = cmd.lean
             self.port = port
             if registry is not None:
-                self._log_line(f"=== the store has no models/ folder; model registry: {registry}")
+                self._log.note(f"=== the store has no models/ folder; model registry: {registry}")
             failure = self._run_until_ready(cmd, spare)
             if spare is not None and self.spares is not None:
                 self.spares.replenish()
@@ -402,7 +290,7 @@ class MlflowServer:
                 )
                 return cmd.base_url
             if failure.cause is Cause.PORT_TAKEN and not fixed_port:
-                self._log_line(f"=== port {port} was taken meanwhile; trying another")
+                self._log.note(f"=== port {port} was taken meanwhile; trying another")
                 continue
             raise ServerFailed(failure)
         raise ServerFailed(Failure(Cause.PORT_TAKEN, "no free port could be bound after retries."))
@@ -410,12 +298,12 @@ class MlflowServer:
     def _run_until_ready(
         self, cmd: commands.ServerCommand, spare: Spare | None = None
     ) -> Failure | None:
-        self._open_log()
+        self._log.open()
         mode = "lean (one in-process worker)" if cmd.lean else "fallback (mlflow server)"
-        self._log_line(f"=== starting {self.project.name!r} on {cmd.base_url} [{mode}]")
+        self._log.note(f"=== starting {self.project.name!r} on {cmd.base_url} [{mode}]")
         if spare is not None:
             return self._run_spare_until_ready(cmd, spare)
-        self._log_line("=== " + redact(" ".join(cmd.argv)))
+        self._log.note("=== " + redact(" ".join(cmd.argv)))
         try:
             proc = lifeline.spawn(cmd.argv, cwd=cmd.cwd, env=cmd.env)
         except OSError as exc:
@@ -434,11 +322,11 @@ class MlflowServer:
 
     def _run_spare_until_ready(self, cmd: commands.ServerCommand, spare: Spare) -> Failure | None:
         """Serve from the warm spare: its process becomes this project's server."""
-        self._log_line(f"=== served by the warm spare (pid {spare.pid}, MLflow already imported)")
+        self._log.note(f"=== served by the warm spare (pid {spare.pid}, MLflow already imported)")
         try:
             proc = spare.assign(cmd, self._take_line)
         except OSError as exc:
-            self._log_line(f"=== the warm spare is gone ({exc}); starting afresh")
+            self._log.note(f"=== the warm spare is gone ({exc}); starting afresh")
             spare.stop()
             return Failure(Cause.PORT_TAKEN, "the warm spare was gone.")
         with self._lock:
@@ -460,7 +348,7 @@ class MlflowServer:
                 self._finish_reader()
                 return classify(code, self.log_tail(60))
             if rest.is_healthy(cmd.base_url, timeout=1.0):
-                self._log_line(
+                self._log.note(
                     f"=== ready at {cmd.base_url} after {time.monotonic() - started:.1f} s"
                 )
                 return None
@@ -481,34 +369,6 @@ class MlflowServer:
         work.mkdir(parents=True, exist_ok=True)
         return str(work)
 
-    def _open_log(self) -> None:
-        if self._logger is not None:
-            return
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        # One logger (and one open file) per log path, shared by every MlflowServer of that
-        # project in this process: a second handle would break rotation on Windows.
-        key = hashlib.sha1(str(self.log_path.absolute()).encode("utf-8")).hexdigest()[:12]
-        logger = logging.getLogger(f"launcher.serverlog.{key}")
-        logger.propagate = False
-        logger.setLevel(logging.INFO)
-        if not logger.handlers:
-            handler = logging.handlers.RotatingFileHandler(
-                self.log_path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
-            )
-            handler.setFormatter(logging.Formatter("%(message)s"))
-            logger.addHandler(handler)
-        self._logger = logger
-
-    def _log_line(self, text: str) -> None:
-        self._open_log()
-        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-        self._record(f"{stamp} {text}")
-
-    def _record(self, line: str) -> None:
-        self._tail.append(line)
-        if self._logger is not None:
-            self._logger.info(line)
-
     def _read_output(self, stream: IO[bytes] | None) -> None:
         if stream is None:
             return
@@ -520,7 +380,7 @@ class MlflowServer:
     def _take_line(self, line: str) -> None:
         if ('"GET ' in line or '"POST ' in line) and "/health" not in line:
             self.last_activity = time.monotonic()  # a person (or client) used it
-        self._record(line)
+        self._log.record(line)
 
     def _finish_reader(self) -> None:
         reader = self._reader
@@ -530,7 +390,7 @@ class MlflowServer:
     def _kill_tree(self) -> None:
         proc = self._proc
         if proc is not None and proc.poll() is None:
-            _kill(proc.pid, _descendants(proc.pid))
+            process_tree.kill(proc.pid, process_tree.descendants(proc.pid))
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(3)
         self._finish_reader()
@@ -543,23 +403,3 @@ class MlflowServer:
                 self.on_change(self)
             except Exception:
                 log.exception("state listener failed")
-
-
-def _descendants(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.Error:
-        return []
-
-
-def _kill(pid: int, descendants: list[psutil.Process]) -> None:
-    """Kill a process and every descendant seen before it was asked to stop."""
-    procs: list[psutil.Process] = []
-    with contextlib.suppress(psutil.Error):
-        procs.append(psutil.Process(pid))
-    procs.extend(descendants)
-    procs.extend(_descendants(pid))
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    psutil.wait_procs(procs, timeout=3)

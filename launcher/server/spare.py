@@ -46,13 +46,9 @@ LineSink = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class SpareCommand:
+class SpareCommand(commands.ProcessCommand):
     """How a spare is started, and the environment it was started with (checked at hand-over)."""
 
-    argv: list[str]
-    env: dict[str, str]
-    cwd: str
-    host: str
     interpreter: tuple[str, ...]
     """The serve command's argv up to the subcommand: the same Python (or exe) and child/main.py."""
 

@@ -17,7 +17,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from launcher.model.project import Project
 from launcher.model.stores import StoreError
-from launcher.server.manager import emit
+from launcher.server.signals import emit
+from launcher.server.stores import reachable
 
 CHECK_MS = 15_000
 CHECK_TIMEOUT = 10.0
@@ -80,9 +81,7 @@ class StoreWatch(QObject):
             ).start()
 
     def _ask(self, name: str, path: str) -> None:
-        from launcher.server.process import path_exists  # loaded once something runs anyway
-
-        emit(self._answer, name, path, path_exists(path, self._timeout))
+        emit(self._answer, name, path, reachable.path_exists(path, self._timeout))
 
     def _on_answer(self, name: str, path: str, exists: bool | None) -> None:
         self._asking.discard(name)

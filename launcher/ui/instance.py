@@ -179,6 +179,6 @@ class InstanceServer(QObject):
         socket.write(b"ok\n")
         socket.flush()
         log.info("second start asked for %s", message)
-        from launcher.server.manager import emit  # not before the icon shows: see app.tray
+        from launcher.server.signals import emit  # not before the icon shows: see app.start_tray
 
         emit(self.received, message)

@@ -19,14 +19,9 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
-from launcher.server.manager import (
-    Opener,
-    ServerFactory,
-    ServerManager,
-    emit,
-    mlflow_server,
-    open_in_browser,
-)
+from launcher.server.browser import Opener, open_in_browser
+from launcher.server.manager import ServerFactory, ServerManager, mlflow_server
+from launcher.server.signals import emit
 from launcher.server.spare import SparePool
 from launcher.ui.controller import Controller
 from launcher.ui.fallback import FallbackWindow

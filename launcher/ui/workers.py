@@ -18,7 +18,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 
-from launcher.server.manager import emit
+from launcher.server.signals import emit
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,8 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import parse_store
 from launcher.server import rest
-from launcher.server.process import MlflowServer, free_port
+from launcher.server.ports import free_port
+from launcher.server.process import MlflowServer
 from launcher.server.python import server_command as command
 
 pytestmark = pytest.mark.process

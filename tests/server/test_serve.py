@@ -11,7 +11,8 @@ import pytest
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import process, rest
+from launcher.server import ports as launcher_ports
+from launcher.server import rest
 from launcher.server.checks.failures import Cause, ServerFailed
 from launcher.server.process import MlflowServer, State
 from tests.conftest import EXPERIMENTS
@@ -97,10 +98,10 @@ def test_lost_port_race_is_retried_on_another_port(
     blocker.bind(("127.0.0.1", 0))
     blocker.listen(1)
     taken = blocker.getsockname()[1]
-    real = process.free_port
+    real = launcher_ports.free_port
     ports = iter([taken])
     monkeypatch.setattr(
-        process, "free_port", lambda host="127.0.0.1": next(ports, None) or real(host)
+        launcher_ports, "free_port", lambda host="127.0.0.1": next(ports, None) or real(host)
     )
     try:
         server = serve(Project("P", str(folder_store)), paths, servers)

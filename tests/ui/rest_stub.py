@@ -1,8 +1,8 @@
 """A stand-in for a running MLflow server's experiment search, serving a real store's contents.
 
 Starting a real MLflow server takes many seconds on a small machine; the server-side tests do
-that already (tests/server/stores/test_experiments.py). The UI tests need the same answers, quickly and
-with a delay they control: this serves ``ajax-api/2.0/mlflow/experiments/search`` from the
+that already (tests/server/stores/test_experiments.py). The UI tests need the same answers,
+quickly and with a delay they control: this serves ``ajax-api/2.0/mlflow/experiments/search`` from the
 experiments of a real store (read with the core's own store reader), as MLflow returns them.
 """
 

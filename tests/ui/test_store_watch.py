@@ -9,7 +9,7 @@ import pytest
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import process
+from launcher.server.stores import reachable
 from tests.ui.fakes import FakeFactory
 from tests.ui.helpers import make_controller, write_config
 
@@ -65,7 +65,7 @@ def test_a_store_that_hangs_counts_as_unreachable(
     watch = controller.store_watch
     watch.check()
     qtbot.waitUntil(lambda: not watch._asking, timeout=15000)
-    monkeypatch.setattr(process, "path_exists", lambda path, timeout: None)  # timed out
+    monkeypatch.setattr(reachable, "path_exists", lambda path, timeout: None)  # timed out
     with qtbot.waitSignal(watch.changed, timeout=15000) as changed:
         watch.check()
     assert changed.args == ["Team", False]

@@ -15,7 +15,7 @@ from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.checks.failures import Cause, Failure
-from launcher.server.manager import emit
+from launcher.server.signals import emit
 from launcher.server.state import State
 from launcher.ui.controller import Controller
 from launcher.ui.fallback import FallbackWindow

@@ -1,0 +1,1 @@
+"""Before and after a start: the pre-flight checks, ``doctor``, and why a server failed."""

@@ -13,21 +13,15 @@ from typing import Any
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import LOOPBACK, Project
-from launcher.model.stores import Store, StoreError, StoreKind, redact
+from launcher.model.stores import Store, StoreKind
 from launcher.server import access_key, rest
-from launcher.server.process import EXISTS_TIMEOUT, path_exists
+from launcher.server.checks import preflight
+from launcher.server.checks.preflight import Finding, Level
 from launcher.server.python import environment
 from launcher.server.python import server_command as commands
 from launcher.server.stores import artifact_root, folder_cost, schema
 
-OK, WARNING, ERROR = "ok", "warning", "error"
-
-
-@dataclass(frozen=True)
-class Finding:
-    level: str
-    topic: str
-    text: str
+OK, WARNING, ERROR = Level.OK, Level.WARNING, Level.ERROR
 
 
 @dataclass
@@ -41,9 +35,9 @@ class DoctorReport:
 
     @property
     def ok(self) -> bool:
-        return not any(f.level == ERROR for f in self.findings)
+        return not any(f.is_error for f in self.findings)
 
-    def add(self, level: str, topic: str, text: str) -> None:
+    def add(self, level: Level, topic: str, text: str) -> None:
         self.findings.append(Finding(level, topic, text))
 
     def format(self) -> str:
@@ -69,29 +63,27 @@ class DoctorReport:
                 "revision": self.schema.revision,
                 "expected": self.schema.expected,
             },
-            "findings": [f.__dict__ for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings],
         }
 
 
 def diagnose(project: Project, paths: AppPaths) -> DoctorReport:
+    """Every pre-flight check a start runs (:mod:`preflight`), and what only a person needs."""
     report = DoctorReport(project)
-    try:
-        store = project.parsed_store()
-    except StoreError as exc:
-        report.add(ERROR, "store", str(exc))
+    store, found = preflight.parse_store(project)
+    report.findings.append(found)
+    if store is None:
         return report
     report.store = store
-    report.add(
-        OK, "store", f"{store.kind.label} at {store.display} (MLflow URI {redact(store.uri)})"
-    )
     if store.kind is StoreKind.REMOTE:
         _remote(report, store)
         _access(report, project, remote=True, lean=None)
         return report
     env = _environment(report, project)
-    reachable = _reachability(report, store, paths)
-    if env is not None and reachable:
-        _schema_and_count(report, store, env)
+    reachable = preflight.store_reachable(store, paths)
+    report.findings.append(reachable)
+    if env is not None and not reachable.is_error and _exists(store):
+        _schema_and_count(report, store, env, paths)
     _exposure(report, project)
     fine, where = artifact_root.describe(project, store, paths)
     report.add(OK if fine else WARNING, "artifacts", where)
@@ -100,18 +92,24 @@ def diagnose(project: Project, paths: AppPaths) -> DoctorReport:
     return report
 
 
+def _exists(store: Store) -> bool:
+    """A database server, or a file store that is there (the own store may not be yet)."""
+    return store.path is None or Path(store.path).exists()
+
+
 def _access(report: DoctorReport, project: Project, *, remote: bool, lean: bool | None) -> None:
     protected, text = access_key.protection(project, remote=remote, lean=lean)
     report.add(OK if protected else WARNING, "access", text)
 
 
 def _remote(report: DoctorReport, store: Store) -> None:
-    if not rest.is_healthy(store.uri, timeout=10):
-        report.add(ERROR, "reachable", f"{store.uri}/health does not answer OK.")
+    found = preflight.remote_answers(store)
+    if found.is_error:
+        report.findings.append(found)
         return
     version = (rest.get_text(store.uri + "/version", 10) or "?").strip()
     report.mlflow = version
-    report.add(OK, "reachable", f"answers /health; MLflow {version}")
+    report.add(OK, "reachable", f"answers; MLflow {version}")
     try:
         report.experiments = len(rest.search_experiments(store.uri))
         report.add(OK, "experiments", str(report.experiments))
@@ -120,13 +118,9 @@ def _remote(report: DoctorReport, store: Store) -> None:
 
 
 def _environment(report: DoctorReport, project: Project) -> environment.PythonEnv | None:
-    try:
-        env = environment.resolve(project.python)
-    except environment.EnvironmentError_ as exc:
-        report.add(ERROR, "python", str(exc))
-        return None
-    if not env.mlflow:
-        report.add(ERROR, "mlflow", f"{env.python} has no MLflow installed.")
+    env, found = preflight.resolve_environment(project)
+    if env is None:
+        report.findings.append(found)
         return None
     report.mlflow = env.mlflow
     _, lean_args = commands.parse_extra(project.extra_args)
@@ -136,32 +130,13 @@ def _environment(report: DoctorReport, project: Project) -> environment.PythonEn
         else "mlflow server --workers 1 (fallback: "
         + ("extra arguments need it)" if env.lean else "this MLflow lacks the lean internals)")
     )
-    where = "the launcher's own environment" if env.own else env.python
-    report.add(OK, "mlflow", f"MLflow {env.mlflow} from {where}; {how}")
+    report.add(OK, "mlflow", f"{found.text}; {how}")
     return env
 
 
-def _reachability(report: DoctorReport, store: Store, paths: AppPaths) -> bool:
-    if store.path is None:
-        return True
-    exists = path_exists(store.path)
-    if exists is None:
-        report.add(ERROR, "reachable", f"no answer within {EXISTS_TIMEOUT:.0f} s (share offline?)")
-        return False
-    if not exists:
-        if paths.owns(Path(store.path)):
-            report.add(OK, "reachable", "not created yet; the launcher creates it on first start")
-            return False
-        report.add(ERROR, "reachable", f"{store.display} does not exist")
-        return False
-    if store.is_unc:
-        report.add(WARNING, "reachable", "on a network share: starts and pages may be slower")
-    else:
-        report.add(OK, "reachable", "yes")
-    return True
-
-
-def _schema_and_count(report: DoctorReport, store: Store, env: environment.PythonEnv) -> None:
+def _schema_and_count(
+    report: DoctorReport, store: Store, env: environment.PythonEnv, paths: AppPaths
+) -> None:
     if store.kind is StoreKind.FOLDER:
         assert store.path is not None
         report.experiments = count_folder_experiments(Path(store.path))
@@ -175,20 +150,12 @@ def _schema_and_count(report: DoctorReport, store: Store, env: environment.Pytho
         listing = folder_cost.time_listing(Path(store.path))  # the cost, and the way out
         report.add(WARNING, "speed", folder_cost.describe(listing, report.project.name))
         return
-    check = schema.check(store, env)
+    check, found = preflight.schema_fits(store, env, paths, report.project.name)
     report.schema = check
     report.experiments = check.experiments
-    if check.state is schema.SchemaState.UNREADABLE:
-        report.add(ERROR, "schema", f"the database could not be read: {check.error}")
-        return
-    if check.experiments is not None:
+    if check.experiments is not None and check.state is not schema.SchemaState.UNREADABLE:
         report.add(OK, "experiments", f"{check.experiments} active")
-    if check.state is schema.SchemaState.CURRENT:
-        report.add(OK, "schema", f"revision {check.revision}, as MLflow {env.mlflow} expects")
-    elif check.state is schema.SchemaState.MISSING:
-        report.add(OK, "schema", "no database yet")
-    else:
-        report.add(ERROR, "schema", schema.explain(check, store, env, report.project.name))
+    report.findings.append(found)
 
 
 def _exposure(report: DoctorReport, project: Project) -> None:

@@ -77,11 +77,22 @@ _LEAN_FLAGS = {
 
 
 @dataclass(frozen=True)
-class ServerCommand:
+class ProcessCommand:
+    """What starting a server process takes: its command line, environment, folder and host.
+
+    A working directory of its own, always local: never a UNC path, which cmd.exe rejects.
+    """
+
     argv: list[str]
     env: dict[str, str]
     cwd: str
     host: str
+
+
+@dataclass(frozen=True)
+class ServerCommand(ProcessCommand):
+    """A project's server: on which port, lean or ``mlflow server``, under which prefix."""
+
     port: int
     lean: bool
     prefix: str = ""

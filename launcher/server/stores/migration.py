@@ -32,13 +32,13 @@ import psutil
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError, StoreKind
-from launcher.server import lifeline
+from launcher.server import lifeline, process_tree
 from launcher.server.child.migrate import PROGRESS_MARK
+from launcher.server.child.protocol import ERROR_MARK
 from launcher.server.python import environment
 from launcher.server.stores import migration_verify, shares
 from launcher.server.stores.migration_verify import Verification
 
-ERROR_MARK = "LAUNCHER-ERROR:"
 PARTIAL_MARK = ".partial-"
 
 
@@ -317,14 +317,7 @@ def _read(
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        procs = []
-        with contextlib.suppress(psutil.Error):
-            parent = psutil.Process(proc.pid)
-            procs = [parent, *parent.children(recursive=True)]
-        for p in procs:
-            with contextlib.suppress(psutil.Error):
-                p.kill()
-        psutil.wait_procs(procs, timeout=5)
+        process_tree.kill(proc.pid, process_tree.descendants(proc.pid))
     with contextlib.suppress(OSError):
         if proc.stdin is not None:
             proc.stdin.close()

@@ -167,5 +167,19 @@ def backup_sqlite(path: str, revision: str | None) -> Path:
     return dest
 
 
-def upgrade_command(store: Store, env: PythonEnv) -> list[str]:
-    return env.child_command("upgrade", store.uri)
+def run_upgrade(store: Store, env: PythonEnv, cwd: str) -> tuple[int, list[str]]:
+    """Upgrade ``store``'s schema in the serving environment (only ever on explicit request).
+
+    Returns the exit code and every line it wrote, for the server's log.
+    """
+    proc = subprocess.run(
+        env.child_command("upgrade", store.uri),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env.child_env(dict(os.environ)),
+        cwd=cwd,
+        check=False,
+        **_no_window(),
+    )
+    return proc.returncode, proc.stdout.decode("utf-8", "replace").splitlines()

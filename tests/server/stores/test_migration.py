@@ -180,13 +180,25 @@ def test_ctrl_c_in_the_cli_leaves_nothing(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell's background job starts with SIGINT ignored, and Python keeps it so: give the
+        # CLI the default disposition a terminal gives it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
+        # SIGINT once the converter's process runs (MLflow's import alone takes seconds there):
+        # waiting for its temporary file instead raced a quick machine, which had converted the
+        # small store and begun verifying by then.
         deadline = time.monotonic() + 120
-        while not list(out.iterdir()) and time.monotonic() < deadline:
-            time.sleep(0.05)  # the temporary file appears once the converter writes
-        assert list(out.iterdir()), "the migration did not start"
-        children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+        children: list[int] = []
+        while not children and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+            with contextlib.suppress(psutil.Error):
+                children = [
+                    c.pid
+                    for c in psutil.Process(proc.pid).children(recursive=True)
+                    if "migrate" in c.cmdline()
+                ]
+        assert children, "the migration did not start"
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=60)
     finally:

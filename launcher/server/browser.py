@@ -1,0 +1,49 @@
+"""Opening a project's UI in the browser, off the GUI thread and with the server's key.
+
+``webbrowser`` may run a program first (``BROWSER``, xdg-open), and a project with a prefix opens
+on its own experiments, which takes a REST call: both would freeze the tray if done in its thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from launcher.model.project import Project
+
+log = logging.getLogger(__name__)
+
+Opener = Callable[[str], Any]
+
+
+def open_in_browser(url: str) -> bool:
+    """The real opener: Python's ``webbrowser`` (honours BROWSER), imported when first used."""
+    import webbrowser
+
+    return webbrowser.open(url)
+
+
+def open_in_thread(opener: Opener, url: str, project: Project | None = None) -> None:
+    """Hand ``url`` to ``opener`` in a thread of its own.
+
+    With ``project``, ``url`` is its server's root and what opens is the project's own view
+    (only its prefix's experiments, :func:`launcher.server.stores.experiments.open_url_for`),
+    falling back to the root if the list cannot be read.
+    """
+    threading.Thread(target=_open_safely, args=(opener, url, project), daemon=True).start()
+
+
+def _open_safely(opener: Opener, url: str, project: Project | None = None) -> None:
+    """The browser thread; it holds no reference to the manager, which may be gone by then."""
+    try:
+        if project is not None and project.prefix:
+            from launcher.server.stores.experiments import open_url_for  # yaml: not at tray start
+
+            url = open_url_for(project, url)
+        from launcher.server.access_key import keyed
+
+        opener(keyed(url))  # the link carries the server's key once (access_key.py)
+    except Exception:
+        log.exception("could not open %s in the browser", url)
