@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 
 from launcher.model.config import Config
 from launcher.model.project import Project, ProjectError, validate
-from launcher.server.manager import emit
+from launcher.server.signals import emit
 from launcher.server.stores.discovery import DEFAULT_DEPTH, Discovery, Found, Progress
 from launcher.ui.icons import app_icon
 from launcher.ui.notes import COLORS, note, show_note

@@ -391,7 +391,7 @@ class ProjectEditor(QDialog):
         store = self._store
         if store is None or not store.path:
             return
-        from launcher.server.process import path_exists
+        from launcher.server.stores.reachable import path_exists
 
         path = store.path
 
