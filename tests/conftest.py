@@ -51,6 +51,36 @@ def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def no_credential_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test touches the real OS credential store: by default there is none (keyring's fail
+    backend: passwords stay in the config, as before); tests/model/test_credentials.py's
+    ``keyring_file`` fixture gives one."""
+    from launcher.model import credentials
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    credentials.reset()
+    yield
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A credential store for the test: keyrings.alt's plaintext file keyring, its file under
+    tmp_path (keyring's data root is XDG_DATA_HOME/python_keyring), never the user's real one."""
+    import keyring
+
+    from launcher.model import credentials
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    credentials.reset()
+    path = Path(keyring.get_keyring().file_path)  # type: ignore[attr-defined]
+    assert path.is_relative_to(tmp_path), path
+    assert credentials.available()
+    return path
+
+
 @pytest.fixture
 def paths(app_home: Path) -> AppPaths:
     return app_paths()

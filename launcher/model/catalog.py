@@ -2,7 +2,8 @@
 
 One format for both, the config's own (``{"schema": 1, "projects": [...]}``), so a person can
 read it, a config.json can be imported, and an export can be opened by ``config_from_dict``.
-Only what means the same on every machine is shared: name, store, prefix and server arguments.
+Only what means the same on every machine is shared: name, store (without a password, see
+:func:`shareable`), prefix and server arguments.
 The Python environment, host, port and artifacts folder are this machine's business (a path to
 someone's interpreter, a port free here, a choice to expose the UI to the LAN, where *my* uploads
 go) and are dropped on export *and* on import, so importing a colleague's raw config.json is safe.
@@ -35,7 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from launcher.model import atomic
+from launcher.model import atomic, credentials
 from launcher.model.config import SCHEMA_VERSION, Config, ConfigError, config_from_dict
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
@@ -59,10 +60,17 @@ class CatalogInvalid(CatalogError):
 
 
 def shareable(project: Project) -> Project:
-    """The project as it is shared: the machine-specific settings back to their defaults."""
+    """The project as it is shared: the machine-specific settings back to their defaults.
+
+    A store URL never carries a password in an export or a catalog (nor in a catalog's cached
+    copy or an imported project): one found in a file goes to this user's credential store, when
+    there is one, and a colleague who adds the project gives theirs once
+    (``mlflow-launcher password NAME``).
+    """
+    store, _ = credentials.split(credentials.secure(project.store))
     return Project(
         name=project.name,
-        store=project.store,
+        store=store,
         prefix=project.prefix,
         extra_args=list(project.extra_args),
     )

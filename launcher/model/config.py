@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from launcher.model import atomic
+from launcher.model import atomic, credentials
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project, ProjectError
 
@@ -166,11 +166,18 @@ class ConfigStore:
         # Writes replace the file atomically, so a plain read sees a whole file, old or new;
         # the lock is only needed to create the file or move a bad one aside.
         try:
-            return Loaded(config_from_dict(json.loads(self.path.read_text(encoding="utf-8"))))
+            loaded = Loaded(config_from_dict(json.loads(self.path.read_text(encoding="utf-8"))))
         except (OSError, UnicodeDecodeError, ValueError, ConfigError):
             pass
+        else:
+            if not has_passwords(loaded.config) or not credentials.available():
+                return loaded
+            # A config from before the credential store: move its passwords there, once.
         with self._locked():
-            return self._load_unlocked()
+            loaded = self._load_unlocked()
+            if has_passwords(loaded.config):
+                self._write(loaded.config)
+            return loaded
 
     def save(self, config: Config) -> None:
         with self._locked():
@@ -225,9 +232,32 @@ class ConfigStore:
         return aside
 
     def _write(self, config: Config) -> None:
+        secure_passwords(config)
         text = json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        # Private: a database URL in it may carry a password.
+        # Private: a database URL in it may carry a password (no OS credential store).
         atomic.write_text(self.path, text, private=True, durable=True)
+
+
+def has_passwords(config: Config) -> bool:
+    """Whether a project's store URL carries a password (in the file, not the credential store)."""
+    return any(credentials.split(p.store)[1] is not None for p in config.projects)
+
+
+def secure_passwords(config: Config) -> bool:
+    """Move every password in a project's store URL to the OS credential store.
+
+    A project whose password the store refuses (or when there is none) keeps it in its URL, in
+    the private config: nothing is lost midway. True when a project changed.
+    """
+    changed = False
+    for project in config.projects:
+        if credentials.split(project.store)[1] is None:
+            continue
+        secured = credentials.secure(project.store)
+        if secured != project.store:
+            project.store = secured
+            changed = True
+    return changed
 
 
 def last_used(config: Config) -> str:

@@ -15,6 +15,7 @@ on every OS.
 
 from __future__ import annotations
 
+from launcher.model import credentials
 from launcher.model.project import Project
 from launcher.model.stores import Store, StoreKind
 
@@ -23,7 +24,13 @@ FILE_STORE_VAR = "MLFLOW_ALLOW_FILE_STORE"
 
 
 def tracking_uri(store: Store) -> str:
-    """What a client passes to ``mlflow.set_tracking_uri`` to use ``store`` directly."""
+    """What a client passes to ``mlflow.set_tracking_uri`` to use ``store`` directly.
+
+    A remote server's login is not part of it: MLflow reads it from ``MLFLOW_TRACKING_USERNAME``
+    and ``MLFLOW_TRACKING_PASSWORD`` (see :func:`tracking_snippet`).
+    """
+    if store.kind is StoreKind.REMOTE:
+        return credentials.without_userinfo(store.uri)
     return store.uri
 
 
@@ -42,6 +49,7 @@ def tracking_snippet(project: Project, *, windows: bool | None = None) -> str:
         body.append(
             f"os.environ[{FILE_STORE_VAR!r}] = 'true'  # MLflow 3 refuses folder stores without it"
         )
+    body += _login_lines(store, imports)
     body.append(f"mlflow.set_tracking_uri({tracking_uri(store)!r})")
     experiment = project.prefix + EXAMPLE_EXPERIMENT
     comment = (
@@ -49,3 +57,27 @@ def tracking_snippet(project: Project, *, windows: bool | None = None) -> str:
     )
     body.append(f"mlflow.set_experiment({experiment!r}){comment}")
     return "\n".join([*imports, "", *body]) + "\n"
+
+
+def _login_lines(store: Store, imports: list[str]) -> list[str]:
+    """How the script logs in, never with the password itself (it is in the credential store)."""
+    user = credentials.username(store.uri)
+    if store.kind is StoreKind.REMOTE and user:
+        if "import os" not in imports:
+            imports.insert(0, "import os")
+        return [
+            f"os.environ.setdefault({credentials.TRACKING_USERNAME_VAR!r}, {user!r})",
+            f"# and set {credentials.TRACKING_PASSWORD_VAR} to your password in the environment"
+            " (the launcher keeps it in the OS credential store)",
+        ]
+    if store.kind is StoreKind.SQL and user and credentials.split(store.uri)[1] is None:
+        if store.uri.lower().startswith("postgres"):
+            return [
+                f"# set {credentials.PG_PASSWORD_VAR} to the database password in the environment"
+                " (the launcher keeps it in the OS credential store)"
+            ]
+        return [
+            "# put the database password in the URL below (user:PASSWORD@host): the launcher"
+            " keeps it in the OS credential store"
+        ]
+    return []

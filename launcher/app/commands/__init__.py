@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-MODULES: tuple[str, ...] = ("quit", "config", "url", "migrate", "refresh")
+MODULES: tuple[str, ...] = ("quit", "config", "url", "migrate", "refresh", "credentials")
 """Names of the modules in this package that register commands, in help order."""
 
 

@@ -17,8 +17,10 @@ Commands:
   spare --host H             a warm spare: bind a free port, import MLflow's server, then wait
                              for one JSON line of settings on stdin and serve (see spare())
   fallback --host H --port P -- ARGS   run ``python -m mlflow server --workers 1 ARGS`` as a child
-  revision URI               print JSON with a SQL store's alembic revision and tables
-  upgrade URI                upgrade a SQL store's schema (only ever run on explicit request)
+  revision [URI]             print JSON with a SQL store's alembic revision and tables
+  upgrade [URI]              upgrade a SQL store's schema (only ever run on explicit request)
+                             (the launcher passes the URI in _LAUNCHER_STORE_URI, never in the
+                             argv: it may carry a database password)
   migrate SOURCE TARGET      copy a folder store into a new SQLite file (``migrate.py``)
 
 With ``--watch-stdin`` the process exits when its standard input closes: the launcher holds the
@@ -72,6 +74,7 @@ EXIT_MLFLOW_MISSING: int = _protocol.EXIT_MLFLOW_MISSING
 EXIT_STORE_FAILED: int = _protocol.EXIT_STORE_FAILED
 ERROR_MARK: str = _protocol.ERROR_MARK
 STOP_GRACE_SECONDS: float = _protocol.STOP_GRACE_SECONDS
+STORE_URI_VAR: str = _protocol.STORE_URI_VAR
 
 
 def _error(kind: str, message: str) -> None:
@@ -262,8 +265,15 @@ def upgrade(uri: str) -> int:
     try:
         from mlflow.store.db.utils import _upgrade_db
     except ImportError:
-        cmd = [sys.executable, "-m", "mlflow", "db", "upgrade", uri]
-        return subprocess.call(cmd)
+        # `mlflow db upgrade URI`, run in this process: the URI may carry a database password,
+        # which a child's command line would show in every process list.
+        from mlflow.db import commands
+
+        try:
+            commands.main(["upgrade", uri], prog_name="mlflow db", standalone_mode=False)
+        except SystemExit as exc:
+            return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+        return 0
     engine = _engine(uri)
     try:
         _upgrade_db(engine)
@@ -284,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--watch-stdin", action="store_true")
         p.add_argument("extra", nargs="*")
     for name in ("revision", "upgrade"):
-        sub.add_parser(name).add_argument("uri")
+        sub.add_parser(name).add_argument("uri", nargs="?")
     p = sub.add_parser("migrate")
     p.add_argument("source")
     p.add_argument("target")
@@ -308,6 +318,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(_sibling("spare").spare(args.host, serve, bind_socket, _error))
     if args.command == "fallback":
         return fallback(args.host, args.port, args.extra, args.watch_stdin)
+    if args.command in ("revision", "upgrade") and not args.uri:
+        args.uri = os.environ.get(STORE_URI_VAR, "")
+        if not args.uri:
+            parser.error(f"give a store URI or set {STORE_URI_VAR}")
     if args.command == "revision":
         try:
             print(json.dumps(revision(args.uri)))

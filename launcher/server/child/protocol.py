@@ -20,3 +20,6 @@ EXIT_STORE_FAILED = 5
 ERROR_MARK = "LAUNCHER-ERROR:"
 """Starts the one machine-readable line a server process writes before it exits on an error."""
 STOP_GRACE_SECONDS = 5.0
+STORE_URI_VAR = "_LAUNCHER_STORE_URI"
+"""The store URI of ``revision`` and ``upgrade``: passed in the environment, never in the argv,
+where a database password would show in every process list."""

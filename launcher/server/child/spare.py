@@ -57,6 +57,9 @@ LATE_VARS = frozenset(
         "_MLFLOW_LAUNCHER_PROJECT",
         # A fast view's read-only guard (readonly_guard.py), also wrapped at serve time.
         "_LAUNCHER_READ_ONLY",
+        # A PostgreSQL store's password (launcher.model.credentials): libpq reads it when it
+        # connects, i.e. when the stores are opened.
+        "PGPASSWORD",
     }
 )
 """Variables MLflow 3 reads only after its server is imported (checked in its 3.17 source).

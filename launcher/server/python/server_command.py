@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from launcher.model import credentials
 from launcher.model.project import Project
 from launcher.model.stores import Store, StoreKind
 from launcher.server.python.environment import PythonEnv
@@ -173,11 +174,15 @@ def build(
     if store.kind is StoreKind.FOLDER:
         run_env["MLFLOW_ALLOW_FILE_STORE"] = "true"
     destination = str(artifacts_dir.absolute())
+    # A database password reaches the server through its environment only: PGPASSWORD for
+    # PostgreSQL (with a password-less URL), else the full URL in the store variables below.
+    store_uri = credentials.server_uri(store.uri)
+    run_env.update(credentials.database_env(store.uri))
     if lean:
         run_env.update(
             {
-                "_MLFLOW_SERVER_FILE_STORE": store.uri,
-                "_MLFLOW_SERVER_REGISTRY_STORE": registry_uri or store.uri,
+                "_MLFLOW_SERVER_FILE_STORE": store_uri,
+                "_MLFLOW_SERVER_REGISTRY_STORE": registry_uri or store_uri,
                 "_MLFLOW_SERVER_ARTIFACT_ROOT": artifact_root,
                 "_MLFLOW_SERVER_SERVE_ARTIFACTS": "true",
                 "_MLFLOW_SERVER_ARTIFACT_DESTINATION": destination,
@@ -199,7 +204,7 @@ def build(
         # Store URIs go through the environment (`mlflow server` reads MLFLOW_BACKEND_STORE_URI
         # and MLFLOW_REGISTRY_STORE_URI since 1.x): a database password in the argv would show
         # in every process list and in the log's command line.
-        run_env["MLFLOW_BACKEND_STORE_URI"] = store.uri
+        run_env["MLFLOW_BACKEND_STORE_URI"] = store_uri
         if registry_uri and not _has_option(extra, "--registry-store-uri"):
             run_env["MLFLOW_REGISTRY_STORE_URI"] = registry_uri
         server_args: list[str] = []

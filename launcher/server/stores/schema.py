@@ -18,7 +18,9 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
+from launcher.model import credentials
 from launcher.model.stores import Store, StoreKind
+from launcher.server.child.protocol import STORE_URI_VAR
 from launcher.server.python.environment import PythonEnv, _no_window
 
 
@@ -85,15 +87,23 @@ def read_sqlite(path: str) -> tuple[str | None, tuple[str, ...], int | None]:
         conn.close()
 
 
+def store_env(store: Store, env: PythonEnv) -> dict[str, str]:
+    """The environment of a child that opens ``store``: its URI and password, never the argv."""
+    run_env = env.child_env(dict(os.environ))
+    run_env.update(credentials.database_env(store.uri))
+    run_env[STORE_URI_VAR] = credentials.server_uri(store.uri)
+    return run_env
+
+
 def read_sql(store: Store, env: PythonEnv, timeout: float = 30) -> dict:
     """Ask the serving environment (which has the database driver) for the revision."""
     out = subprocess.run(
-        env.child_command("revision", store.uri),
+        env.child_command("revision"),
         capture_output=True,
         text=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
-        env=env.child_env(dict(os.environ)),
+        env=store_env(store, env),
         check=False,
         **_no_window(),
     )
@@ -173,11 +183,11 @@ def run_upgrade(store: Store, env: PythonEnv, cwd: str) -> tuple[int, list[str]]
     Returns the exit code and every line it wrote, for the server's log.
     """
     proc = subprocess.run(
-        env.child_command("upgrade", store.uri),
+        env.child_command("upgrade"),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env=env.child_env(dict(os.environ)),
+        env=store_env(store, env),
         cwd=cwd,
         check=False,
         **_no_window(),

@@ -134,11 +134,48 @@ def test_folder_store_without_models_folder_gets_a_registry_of_ours(tmp_path: Pa
 
 
 def test_a_database_password_never_reaches_the_command_line() -> None:
-    project = Project("p", "postgresql://me:s3cret@db/mlflow", extra_args=["--workers", "2"])
+    """PostgreSQL gets it in PGPASSWORD with a password-less URL; MySQL (pymysql reads no
+    variable) the full URL, in the environment only, lean or ``mlflow server`` alike."""
+    cases = {
+        "postgresql://me:s3cret@db/mlflow": "postgresql://me@db/mlflow",
+        "mysql+pymysql://me:s3cret@db/mlflow": "mysql+pymysql://me:s3cret@db/mlflow",
+    }
+    for url, served in cases.items():
+        for env in (LEAN_ENV, OLD_ENV):
+            for extra in ([], ["--workers", "2"]):
+                cmd = build(Project("p", url, extra_args=extra), env=env)
+                assert "s3cret" not in " ".join(cmd.argv)
+                var = "_MLFLOW_SERVER_FILE_STORE" if cmd.lean else "MLFLOW_BACKEND_STORE_URI"
+                assert cmd.env[var] == served
+                assert cmd.env.get("PGPASSWORD") == ("s3cret" if "postgres" in url else None)
+
+
+def test_a_password_from_the_credential_store_reaches_the_environment_only(
+    keyring_file: Path,
+) -> None:
+    from launcher.model import credentials
+
+    credentials.store_password("postgresql://me@db/mlflow", "k3yring")
+    credentials.store_password("mysql+pymysql://me@db/mlflow", "k3yring")
+    pg = build(Project("p", "postgresql://me@db/mlflow"))
+    assert pg.env["PGPASSWORD"] == "k3yring"
+    assert pg.env["_MLFLOW_SERVER_FILE_STORE"] == "postgresql://me@db/mlflow"
     for env in (LEAN_ENV, OLD_ENV):
-        cmd = build(project, env=env)
-        assert "s3cret" not in " ".join(cmd.argv)
-        assert "s3cret" in (
-            cmd.env.get("_MLFLOW_SERVER_FILE_STORE", "")
-            + cmd.env.get("MLFLOW_BACKEND_STORE_URI", "")
-        )
+        my = build(Project("p", "mysql+pymysql://me@db/mlflow"), env=env)
+        var = "_MLFLOW_SERVER_FILE_STORE" if my.lean else "MLFLOW_BACKEND_STORE_URI"
+        assert my.env[var] == "mysql+pymysql://me:k3yring@db/mlflow"
+        assert "k3yring" not in " ".join(my.argv)
+        assert "PGPASSWORD" not in my.env
+
+
+def test_the_schema_reader_gets_the_store_in_its_environment(keyring_file: Path) -> None:
+    from launcher.model import credentials
+    from launcher.server.child.protocol import STORE_URI_VAR
+    from launcher.server.stores import schema
+
+    credentials.store_password("mysql+pymysql://me@db/mlflow", "k3yring")
+    env = schema.store_env(parse_store("mysql+pymysql://me@db/mlflow", windows=False), LEAN_ENV)
+    assert env[STORE_URI_VAR] == "mysql+pymysql://me:k3yring@db/mlflow"
+    credentials.store_password("postgresql://me@db/mlflow", "pg")
+    env = schema.store_env(parse_store("postgresql://me@db/mlflow", windows=False), LEAN_ENV)
+    assert (env[STORE_URI_VAR], env["PGPASSWORD"]) == ("postgresql://me@db/mlflow", "pg")
