@@ -1,9 +1,10 @@
 """Commands of the command line, one module per capability.
 
-``launcher.app.cli`` holds the parser and the original project commands; a new capability
-(a migration, an access key, ...) gets a module here with ``register(sub)``, which adds its
-subparser(s) and sets ``handler`` on each: ``p.set_defaults(handler=run)`` where ``run`` takes
-``(args, store)`` and returns an exit code. List the module in :data:`MODULES`.
+``launcher.app.cli`` only parses and dispatches; every command lives here. A module's
+``register(sub)`` adds its subparser(s) and sets ``handler`` on each:
+``p.set_defaults(handler=run)`` where ``run`` takes ``(args, store)`` and returns an exit code.
+A new capability (a migration, an access key, ...) gets a module of its own, listed in
+:data:`MODULES`; what the commands share is in ``common``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,21 @@ from __future__ import annotations
 import argparse
 import importlib
 
-MODULES: tuple[str, ...] = ("quit", "config", "url", "migrate", "refresh", "credentials")
+MODULES: tuple[str, ...] = (
+    "projects",
+    "serve",
+    "doctor",
+    "naming",
+    "discover",
+    "sharing",
+    "catalog",
+    "quit",
+    "config",
+    "url",
+    "migrate",
+    "refresh",
+    "credentials",
+)
 """Names of the modules in this package that register commands, in help order."""
 
 

@@ -1,12 +1,13 @@
 """What every command of the command line shares: exit codes, usage errors, loading the config
 and finding a project (local first, then team catalogs).
 
-Kept apart from ``launcher.app.cli`` so that command modules (one per capability, in this
+Kept apart from ``launcher.app.cli`` so that the command modules (one per capability, in this
 package) can use it without importing the parser that registers them.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,6 +26,14 @@ class UsageError(Exception):
 
 def err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def absolute_path(text: str) -> str:
+    """A path the user typed, made absolute against the working directory (a share stays as is)."""
+    text = text.strip()
+    if text.startswith(("\\\\", "//")):
+        return text  # a share: already absolute, and abspath would mangle it off Windows
+    return os.path.abspath(os.path.expanduser(text))
 
 
 def load(store: ConfigStore) -> Config:
