@@ -8,93 +8,39 @@ core's doctor the same way. The dialog never freezes.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
-from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMenu,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from launcher.model.extra_args import join_args, split_args
 from launcher.model.project import Project, ProjectError, validate
 from launcher.model.stores import Store, StoreError, StoreKind, parse_store
 from launcher.server.manager import State
-from launcher.server.python.interpreters import Interpreter
-from launcher.ui.dialogs import mlflow_version
+from launcher.ui.doctor_check import DoctorCheck
 from launcher.ui.hosts import EditorHost
 from launcher.ui.icons import app_icon
+from launcher.ui.notes import held_note, show_note
+from launcher.ui.python_picker import PythonPicker
+from launcher.ui.store_browse import store_browse_button
 from launcher.ui.widgets import named
 from launcher.ui.workers import run_in_thread
 
 EXISTS_DEBOUNCE_MS = 400
 EXISTS_TIMEOUT = 10.0
-_COLORS = {"error": "#c62828", "warning": "#b26a00", "ok": "#2e7d32", "info": "#555555"}
-_MARKS = {"ok": "✔", "warning": "⚠", "error": "✖"}
-
-_interpreters: list[Interpreter] | None = None
-"""Interpreters found by the first editor of this session; later editors reuse the list."""
-
-
-def split_args(text: str) -> list[str]:
-    """Split extra arguments like a shell would, but keep backslashes (Windows paths).
-
-    Double or single quotes group words; nothing else is special. Raises ValueError for an
-    unclosed quote.
-    """
-    args: list[str] = []
-    current: list[str] = []
-    quote = ""
-    in_word = False
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = ""
-            else:
-                current.append(ch)
-        elif ch in "\"'":
-            quote = ch
-            in_word = True
-        elif ch.isspace():
-            if in_word:
-                args.append("".join(current))
-                current, in_word = [], False
-        else:
-            current.append(ch)
-            in_word = True
-    if quote:
-        raise ValueError(f"A {quote} quote is not closed.")
-    if in_word:
-        args.append("".join(current))
-    return args
-
-
-def join_args(args: list[str]) -> str:
-    """The inverse of :func:`split_args`."""
-    out = []
-    for arg in args:
-        if not arg or any(c.isspace() for c in arg) or '"' in arg or "'" in arg:
-            quote = "'" if '"' in arg else '"'
-            out.append(f"{quote}{arg}{quote}")
-        else:
-            out.append(arg)
-    return " ".join(out)
 
 
 class ProjectEditor(QDialog):
@@ -124,33 +70,23 @@ class ProjectEditor(QDialog):
         self._error_shown = False
 
         self.name_edit = named(QLineEdit(self.original.name), "name")
-        self.name_note = _note()
+        self.name_note = held_note()
         self.store_edit = named(QLineEdit(self.original.store), "store")
         self.store_edit.setPlaceholderText(
             r"\\server\share\mlruns, C:\path\mlflow.db, sqlite:///..., postgresql://..."
         )
-        self.store_note = _note(lines=2)
-        browse = named(QToolButton(), "browse-store")
-        browse.setText("Browse")
-        browse.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        browse_menu = QMenu(browse)
-        browse_menu.addAction("Folder (mlruns)…").triggered.connect(self._browse_folder)
-        browse_menu.addAction("SQLite file…").triggered.connect(self._browse_sqlite)
-        browse.setMenu(browse_menu)
+        self.store_note = held_note(lines=2)
+        browse = store_browse_button(self.store_edit, self)
         self.prefix_edit = named(QLineEdit(self.original.prefix), "prefix")
         self.prefix_edit.setPlaceholderText("e.g. dra_ (optional)")
-        self.python_combo = named(QComboBox(), "python")
-        self.python_combo.setEditable(True)
-        self.python_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.python_combo.setMinimumContentsLength(40)
-        self.python_note = _note(lines=2)
-        python_browse = named(QPushButton("Browse…"), "browse-python")
-        python_browse.clicked.connect(self._browse_python)
+        self.python_picker = PythonPicker(self.original.python, self)
+        self.python_combo = self.python_picker.combo
+        self.python_note = self.python_picker.note
         self.args_edit = named(QLineEdit(join_args(self.original.extra_args)), "args")
         self.args_edit.setPlaceholderText(
             "extra mlflow server options, e.g. --static-prefix /mlflow"
         )
-        self.args_note = _note()
+        self.args_note = held_note()
         self.port_spin = named(QSpinBox(), "port")
         self.port_spin.setRange(0, 65535)
         self.port_spin.setSpecialValueText("any free port")
@@ -159,7 +95,7 @@ class ProjectEditor(QDialog):
         self.artifacts_edit.setPlaceholderText(
             "where new experiments' artifacts go, for a database (default: this PC's data folder)"
         )
-        self.artifacts_note = _note(lines=2)
+        self.artifacts_note = held_note(lines=2)
         self.access_check = named(QCheckBox("Protect with an access key"), "access-key")
         self.access_check.setChecked(self.original.access_key)
         self.access_check.setToolTip(
@@ -167,7 +103,7 @@ class ProjectEditor(QDialog):
             "other users and programs of this PC get 403. Turn off for tools pointed at a "
             "fixed port."
         )
-        self.access_note = _note(lines=2)
+        self.access_note = held_note(lines=2)
         self.fast_view_check = named(
             QCheckBox("Fast view: serve a local read-only copy of a folder store"), "fast-view"
         )
@@ -176,7 +112,7 @@ class ProjectEditor(QDialog):
             "(changes are refused) and refreshes it; artifacts stay on the share."
         )
         self.fast_view_check.setChecked(self.original.fast_view)
-        self.general_note = _note(lines=2)
+        self.general_note = held_note(lines=2)
         running = bool(self.old_name) and controller.state(self.old_name) is State.RUNNING
         self.running_note = QLabel(
             "This project is running: changes apply the next time it starts (Restart)."
@@ -192,10 +128,7 @@ class ProjectEditor(QDialog):
         form.addRow("Store", store_row)
         form.addRow("", self.store_note)
         form.addRow("Experiment prefix", self.prefix_edit)
-        python_row = QHBoxLayout()
-        python_row.addWidget(self.python_combo, 1)
-        python_row.addWidget(python_browse)
-        form.addRow("Python environment", python_row)
+        form.addRow("Python environment", self.python_picker)
         form.addRow("", self.python_note)
         form.addRow("Extra arguments", self.args_edit)
         form.addRow("", self.args_note)
@@ -206,12 +139,10 @@ class ProjectEditor(QDialog):
         form.addRow("", self.access_note)
         form.addRow("", self.fast_view_check)
 
-        self.check_button = named(QPushButton("Check"), "check")
-        self.check_button.setToolTip("Ask the doctor: is the store reachable, what is in it?")
+        self.doctor = DoctorCheck(controller.paths, self)
+        self.check_button, self.findings = self.doctor.button, self.doctor.findings
         self.check_button.clicked.connect(self.run_check)
-        self.findings = named(QPlainTextEdit(readOnly=True), "findings")
-        self.findings.setVisible(False)
-        self.findings.setMinimumHeight(130)
+        self.doctor.finished.connect(self.validate)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -249,11 +180,10 @@ class ProjectEditor(QDialog):
                 self._touched.add(edit)
             edit.textChanged.connect(lambda _text, edit=edit: self._touch(edit))
             edit.editingFinished.connect(lambda edit=edit: self._touch(edit))
-        self.python_combo.currentTextChanged.connect(self.validate)
+        self.python_picker.changed.connect(self.validate)
         self.port_spin.valueChanged.connect(self.validate)
         self.access_check.toggled.connect(self.validate)
         self.fast_view_check.toggled.connect(self.validate)
-        self._fill_pythons()
         self.validate()
 
     # -- the project as typed ------------------------------------------------------------------
@@ -264,11 +194,7 @@ class ProjectEditor(QDialog):
 
     def python_value(self) -> str:
         """The chosen interpreter's path; '' is the launcher's own."""
-        text = self.python_combo.currentText().strip()
-        index = self.python_combo.findText(text, Qt.MatchFlag.MatchExactly)
-        if index >= 0:
-            return str(self.python_combo.itemData(index) or "")
-        return text
+        return self.python_picker.value()
 
     def project(self) -> Project:
         """The project as the fields say now (raises ValueError for bad extra arguments)."""
@@ -298,10 +224,10 @@ class ProjectEditor(QDialog):
         a scolding. The error still counts (the result is False); it is only not shown.
         """
         if level == "error" and field not in self._touched and not self._save_tried:
-            _show(label, "", "")
+            show_note(label, "", "")
             return False
         self._error_shown |= level == "error"
-        return _show(label, level, text)
+        return show_note(label, level, text)
 
     @Slot()
     def validate(self) -> bool:
@@ -322,22 +248,22 @@ class ProjectEditor(QDialog):
                 f"There is already a project named {other.name!r}.",
             )  # fmt: skip
         else:
-            _show(self.name_note, "", "")
+            show_note(self.name_note, "", "")
         ok = self._validate_store() and ok
         try:
             split_args(self.args_edit.text())
-            _show(self.args_note, "", "")
+            show_note(self.args_note, "", "")
         except ValueError as exc:
             ok = self._note(self.args_edit, self.args_note, "error", str(exc))
         if ok:
             try:
                 validate(self.project())
-                _show(self.general_note, "", "")
+                show_note(self.general_note, "", "")
             except (ProjectError, StoreError, ValueError) as exc:
-                ok = _show(self.general_note, "error", str(exc))
+                ok = show_note(self.general_note, "error", str(exc))
                 self._error_shown = True
         else:
-            _show(self.general_note, "", "")
+            show_note(self.general_note, "", "")
         self.save_button.setEnabled(ok or not self._error_shown)
         self.check_button.setEnabled(ok)
         self._note_access()
@@ -357,12 +283,12 @@ class ProjectEditor(QDialog):
             return
         if self._store is not None:  # a team database asks for a shared artifacts location
             fine, where = artifact_root.describe(project, self._store, self.controller.paths)
-            _show(self.artifacts_note, "" if fine else "warning", "" if fine else where)
+            show_note(self.artifacts_note, "" if fine else "warning", "" if fine else where)
         remote = self._store is not None and self._store.kind is StoreKind.REMOTE
         protected, text = access_key.protection(
             project, remote=remote, lean=None if lean_args else False
         )
-        _show(self.access_note, "" if protected else "warning", "" if protected else text)
+        show_note(self.access_note, "" if protected else "warning", "" if protected else text)
 
     def _validate_store(self) -> bool:
         text = self.store_edit.text().strip()
@@ -379,11 +305,11 @@ class ProjectEditor(QDialog):
                 self._exists_timer.start()
         note = self._exists_note
         if note is not None:
-            _show(self.store_note, note[0], f"{store.kind.label}: {note[1]}")
+            show_note(self.store_note, note[0], f"{store.kind.label}: {note[1]}")
         elif store.path:
-            _show(self.store_note, "info", f"{store.kind.label}: checking that it exists…")
+            show_note(self.store_note, "info", f"{store.kind.label}: checking that it exists…")
         else:
-            _show(self.store_note, "ok", f"{store.kind.label}: {store.display}")
+            show_note(self.store_note, "ok", f"{store.kind.label}: {store.display}")
         return True
 
     @Slot()
@@ -424,136 +350,9 @@ class ProjectEditor(QDialog):
         try:
             project = self.project()
         except ValueError as exc:
-            self._show_findings(f"✖ {exc}")
+            self.doctor.say(f"✖ {exc}")
             return
-        paths = self.controller.paths
-        self.check_button.setEnabled(False)
-        self.check_button.setText("Checking…")
-        self._show_findings("Checking the store… (a share that is offline can take a while)")
-
-        def diagnose() -> str:
-            from launcher.server.checks import doctor
-
-            report = doctor.diagnose(project, paths)
-            lines = [f"{_MARKS.get(f.level, '•')} {f.topic}: {f.text}" for f in report.findings]
-            verdict = "All good." if report.ok else "Problems found."
-            return "\n".join([verdict, "", *lines]) if lines else report.format()
-
-        def done(text: str) -> None:
-            self._reset_check_button()
-            self._show_findings(text)
-
-        def failed(exc: BaseException) -> None:
-            self._reset_check_button()
-            if isinstance(exc, ImportError):
-                self._show_findings("✖ The doctor is not available in this version.")
-            else:
-                self._show_findings(f"✖ The check itself failed: {type(exc).__name__}: {exc}")
-
-        run_in_thread(diagnose, done, failed, owner=self, name="doctor")
-
-    def _reset_check_button(self) -> None:
-        self.check_button.setText("Check")
-        self.validate()
-
-    def _show_findings(self, text: str) -> None:
-        self.findings.setVisible(True)
-        self.findings.setPlainText(text)
-
-    # -- interpreters --------------------------------------------------------------------------
-
-    def _fill_pythons(self) -> None:
-        self.python_combo.blockSignals(True)
-        self.python_combo.clear()
-        self.python_combo.addItem(f"The launcher's own (MLflow {mlflow_version()})", "")
-        found = _interpreters or []
-        for interpreter in found:
-            if interpreter.python:
-                self.python_combo.addItem(interpreter.label, interpreter.python)
-        current = self.original.python
-        index = self.python_combo.findData(current)
-        if index < 0 and current:
-            self.python_combo.addItem(current, current)
-            index = self.python_combo.count() - 1
-        self.python_combo.setCurrentIndex(max(0, index))
-        self.python_combo.blockSignals(False)
-        if _interpreters is None:
-            _show(self.python_note, "info", "Looking for Python environments with MLflow…")
-            run_in_thread(_discover, self._interpreters_found, self._discovery_failed,
-                          owner=self, name="interpreters")  # fmt: skip
-        else:
-            self._note_pythons(found)
-
-    @Slot(object)
-    def _interpreters_found(self, found: list[Interpreter]) -> None:
-        global _interpreters
-        _interpreters = found
-        chosen = self.python_value()
-        typed = self.python_combo.currentText()
-        self.python_combo.blockSignals(True)
-        for interpreter in found:
-            if interpreter.python and self.python_combo.findData(interpreter.python) < 0:
-                self.python_combo.addItem(interpreter.label, interpreter.python)
-        index = self.python_combo.findData(chosen)
-        if index >= 0 and self.python_combo.itemText(index) != typed:
-            self.python_combo.setCurrentIndex(index)
-        self.python_combo.blockSignals(False)
-        self._note_pythons(found)
-        self.validate()
-
-    def _note_pythons(self, found: list[Interpreter]) -> None:
-        others = [i for i in found if i.python]
-        if others:
-            _show(
-                self.python_note, "info", f"{len(others)} other environment(s) with MLflow found."
-            )
-        else:
-            _show(self.python_note, "info", "No other environment with MLflow found; Browse…")
-
-    def _discovery_failed(self, exc: BaseException) -> None:
-        _show(self.python_note, "warning", f"Could not look for environments: {exc}")
-
-    # -- browsing ------------------------------------------------------------------------------
-
-    def _start_dir(self) -> str:
-        """Where file dialogs open: the store's folder when local, never a share (may hang)."""
-        store = self._store
-        if (
-            store is not None
-            and store.path
-            and not store.is_unc
-            and not store.path.startswith("//")
-        ):
-            parent = Path(store.path)
-            return str(parent if store.kind.value == "folder" else parent.parent)
-        return os.path.expanduser("~")
-
-    @Slot()
-    def _browse_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, "Choose the mlruns folder", self._start_dir()
-        )
-        if folder:
-            self.store_edit.setText(os.path.normpath(folder))
-
-    @Slot()
-    def _browse_sqlite(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose the MLflow database", self._start_dir(),
-            "SQLite databases (*.db *.sqlite *.sqlite3);;All files (*)",
-        )  # fmt: skip
-        if path:
-            self.store_edit.setText(os.path.normpath(path))
-
-    @Slot()
-    def _browse_python(self) -> None:
-        pattern = "Python (python.exe);;All files (*)" if os.name == "nt" else "All files (*)"
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a Python interpreter", "", pattern)
-        if path:
-            path = os.path.normpath(path)
-            if self.python_combo.findData(path) < 0:
-                self.python_combo.addItem(path, path)
-            self.python_combo.setCurrentIndex(self.python_combo.findData(path))
+        self.doctor.run(project)
 
     # -- saving --------------------------------------------------------------------------------
 
@@ -574,46 +373,16 @@ class ProjectEditor(QDialog):
             project = self.project()
             self.controller.save_project(self.old_name, project)
         except (ProjectError, StoreError, ValueError) as exc:
-            _show(self.general_note, "error", str(exc))
+            show_note(self.general_note, "error", str(exc))
             return
         except OSError as exc:
-            _show(self.general_note, "error", f"The config could not be saved: {exc}")
+            show_note(self.general_note, "error", f"The config could not be saved: {exc}")
             return
         self.accept()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._exists_timer.stop()
         super().closeEvent(event)
-
-
-def _discover() -> list[Interpreter]:
-    from launcher.server.python.interpreters import discover
-
-    return discover()
-
-
-def _note(lines: int = 1) -> QLabel:
-    """A note under a field, holding the height of ``lines`` lines even when empty, so that
-    notes coming and going never move the rows below under the user's mouse.
-
-    A one-line note does not wrap (its messages are short, and a wrapping label asks for
-    two lines whatever its text); a note of paths and causes wraps in the lines it holds.
-    """
-    label = QLabel()
-    label.setWordWrap(lines > 1)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    _show(label, "info", "\n".join("X" * lines))  # measured as drawn: a style sheet sets the font
-    label.setMinimumHeight(label.sizeHint().height())
-    _show(label, "", "")
-    return label
-
-
-def _show(label: QLabel, level: str, text: str) -> bool:
-    """Say (or, with no text, clear) a note under a field; returns False for an error."""
-    label.setText(text)
-    label.setProperty("level", level)
-    label.setStyleSheet(f"color: {_COLORS.get(level, '#555555')};")
-    return level != "error"
 
 
 def _is_folder(store: str) -> bool:

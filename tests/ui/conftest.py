@@ -10,7 +10,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 import pytest
 
-from launcher.ui import experiments_menu, project_editor
+from launcher.ui import experiments_menu, python_picker
 from tests import naming_stores
 from tests.ui.rest_stub import RestStub
 
@@ -18,7 +18,7 @@ from tests.ui.rest_stub import RestStub
 @pytest.fixture(autouse=True)
 def _no_interpreter_discovery(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pretend discovery already ran: probing every Python on the machine is for one test only."""
-    monkeypatch.setattr(project_editor, "_interpreters", [])
+    monkeypatch.setattr(python_picker, "_interpreters", [])
 
 
 @pytest.fixture(autouse=True)

@@ -17,9 +17,9 @@ from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.python.interpreters import Interpreter
-from launcher.ui import project_editor
+from launcher.ui import python_picker
 from launcher.ui.controller import Controller
-from launcher.ui.project_editor import ProjectEditor, join_args, split_args
+from launcher.ui.project_editor import ProjectEditor
 from launcher.ui.settings_dialog import SettingsDialog
 from tests.ui.fakes import FakeFactory
 from tests.ui.helpers import FakeAutostart, make_controller, write_config
@@ -378,8 +378,8 @@ def test_python_picker_lists_found_interpreters_and_keeps_the_choice(
         Interpreter("", "launcher", "3.17.2"),
         Interpreter("/opt/conda/envs/ml/bin/python", "conda", "3.1.0"),
     ]
-    monkeypatch.setattr(project_editor, "_interpreters", None)
-    monkeypatch.setattr(project_editor, "_discover", lambda: found)
+    monkeypatch.setattr(python_picker, "_interpreters", None)
+    monkeypatch.setattr(python_picker, "_discover", lambda: found)
     beta = controller.find("Beta")
     assert beta is not None
     editor = ProjectEditor(controller, beta)
@@ -391,22 +391,7 @@ def test_python_picker_lists_found_interpreters_and_keeps_the_choice(
     assert editor.python_value() == "/opt/conda/envs/ml/bin/python"
     editor.python_combo.setEditText("/somewhere/else/python")
     assert editor.python_value() == "/somewhere/else/python"
-    assert project_editor._interpreters == found  # the next editor reuses the list
-
-
-@pytest.mark.parametrize(
-    ("text", "args"),
-    [
-        ("", []),
-        ("--a 1", ["--a", "1"]),
-        ('--p "C:\\My Files\\x"', ["--p", "C:\\My Files\\x"]),
-        ("--q 'say \"hi\"'", ["--q", 'say "hi"']),
-        ('--e ""', ["--e", ""]),
-    ],
-)
-def test_extra_arguments_round_trip(text: str, args: list[str]) -> None:
-    assert split_args(text) == args
-    assert split_args(join_args(args)) == args
+    assert python_picker._interpreters == found  # the next editor reuses the list
 
 
 def test_the_editor_turns_the_access_key_off_and_says_when_a_server_is_unprotected(

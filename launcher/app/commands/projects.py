@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 
 from launcher.app.commands.common import EXIT_OK, UsageError, load, note_stale, refuse_team_edit
 from launcher.model import catalog
 from launcher.model.catalog import Catalogs
 from launcher.model.config import Config, ConfigStore
+from launcher.model.extra_args import split_args
 from launcher.model.project import Project, validate
 from launcher.model.stores import StoreError, parse_store, redact
 
@@ -116,7 +116,7 @@ def _apply_options(project: Project, args: argparse.Namespace) -> None:
             setattr(project, field, value)
     if args.server_args is not None:
         try:
-            project.extra_args = shlex.split(args.server_args, posix=os.name != "nt")
+            project.extra_args = split_args(args.server_args)
         except ValueError as exc:
             raise UsageError(f"--server-args: {exc}") from exc
 
