@@ -1,9 +1,10 @@
 """What the tray's clicks mean: the one place between the views and the core.
 
 The tray icon, its fallback window and the settings dialog only show state and forward clicks
-here; this object reads and writes the config, drives the :class:`ServerManager`, turns its
-signals into notifications, and opens the secondary windows (imported lazily, so the tray shows
-before the settings dialog's code is even loaded).
+here; this object reads and writes the config and drives the :class:`ServerManager`. Its
+helpers each hold one job: ``server_notices`` (what is worth a notification), ``status_text``
+(a state in words) and ``windows`` (the secondary windows, whose modules are imported lazily,
+so the tray shows before the settings dialog's code is even loaded).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QWidget
 
 from launcher.model.catalog import Listed
 from launcher.model.config import Config, ConfigStore
@@ -22,17 +22,16 @@ from launcher.model.menu_layout import remember
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError
-from launcher.server.checks.failures import Cause, Failure
 from launcher.server.manager import ServerManager, State, emit
 from launcher.server.store_watch import StoreWatch
 from launcher.ui.fast_view import FastViews
 from launcher.ui.hosts import Autostart
+from launcher.ui.server_notices import ServerNotices
+from launcher.ui.status_text import status_text, tooltip
 from launcher.ui.team import TeamProjects
+from launcher.ui.windows import Windows
 
 log = logging.getLogger(__name__)
-
-SLOW_START_SECONDS = 8.0
-"""A server ready after longer than this gets a "ready" notification: the user may have moved on."""
 
 
 class Controller(QObject):
@@ -59,13 +58,11 @@ class Controller(QObject):
         loaded = store.load()
         self.config: Config = loaded.config
         self.load_problem = loaded.problem
-        self._last_failed = ""
-        self._upgrading: set[str] = set()
-        self._windows: dict[str, QWidget] = {}
+        self.windows = Windows()
+        self.notices = ServerNotices(
+            manager, self.notify, self.find, lambda: self.config.settings, parent=self
+        )
         manager.stateChanged.connect(self._on_state_changed)
-        manager.ready.connect(self._on_ready)
-        manager.failed.connect(self._on_failed)
-        manager.idleStopped.connect(self._on_idle_stopped)
         self._apply_settings()
         self.store_watch = StoreWatch(self._running_projects, parent=self)
         self.store_watch.changed.connect(self._on_store_changed)
@@ -92,9 +89,7 @@ class Controller(QObject):
         """Change the config on disk under its lock (merging with other writers) and refresh."""
         self.config = self.store.update(change)
         self._apply_settings()
-        emit(
-            self.changed,
-        )
+        emit(self.changed)
         return self.config
 
     def projects(self) -> list[Project]:
@@ -131,38 +126,10 @@ class Controller(QObject):
 
     def status_text(self, name: str) -> str:
         """A project's state in a few words, as the menu and the settings list show it."""
-        state = self.manager.state(name)
-        if state is State.RUNNING and self.store_watch.unreachable(name):
-            return "store unreachable"
-        if state is State.RUNNING:
-            server = self.manager.server(name)
-            port = server.port if server is not None and server.pid is not None else None
-            return f"running on port {port}" if port else "running"
-        if state is State.STARTING:
-            return "starting…"
-        if state is State.FAILED:
-            failure = self.manager.failure(name)
-            return f"failed: {failure.cause.label}" if failure else "failed"
-        return "stopped"
+        return status_text(self.manager, self.store_watch, name)
 
     def tooltip(self) -> str:
-        lines = ["MLflow Launcher"]
-        running = [n for n in self.manager.names() if self.manager.state(n) is State.RUNNING]
-        starting = [n for n in self.manager.names() if self.manager.state(n) is State.STARTING]
-        failed = [n for n in self.manager.names() if self.manager.state(n) is State.FAILED]
-        if running:
-            lines.append("Running: " + ", ".join(self._with_port(n) for n in running))
-        if starting:
-            lines.append("Starting: " + ", ".join(starting))
-        if failed:
-            lines.append("Failed: " + ", ".join(failed))
-        if len(lines) == 1:
-            lines.append("Nothing running")
-        return "\n".join(lines)
-
-    def _with_port(self, name: str) -> str:
-        server = self.manager.server(name)
-        return f"{name} (:{server.port})" if server and server.pid and server.port else name
+        return tooltip(self.manager)
 
     def autostart_enabled(self) -> bool:
         if self.autostart is None:
@@ -237,12 +204,12 @@ class Controller(QObject):
             if project is not None
             else self.paths.server_log(Project(name, "/").slug)
         )
-        key = f"log:{name}"
-        viewer = self._windows.get(key)
-        if not isinstance(viewer, LogViewer) or viewer.path != path:
-            viewer = LogViewer(path, title=f"{name}: server log")
-            self._windows[key] = viewer
-        _raise(viewer)
+        self.windows.show(
+            f"log:{name}",
+            LogViewer,
+            lambda: LogViewer(path, title=f"{name}: server log"),
+            reuse=lambda viewer: viewer.path == path,
+        )
 
     def edit_project(self, name: str) -> None:
         from launcher.ui.project_editor import ProjectEditor
@@ -260,12 +227,7 @@ class Controller(QObject):
                 name,
             )
             return
-        key = f"edit:{name}"
-        editor = self._windows.get(key)
-        if not isinstance(editor, ProjectEditor) or not editor.isVisible():
-            editor = ProjectEditor(self, project)
-            self._windows[key] = editor
-        _raise(editor)
+        self.windows.show(f"edit:{name}", ProjectEditor, lambda: ProjectEditor(self, project))
 
     @property
     def fast_views(self) -> FastViews:
@@ -296,12 +258,9 @@ class Controller(QObject):
 
             self.update_config(change)
 
-        key = f"migrate:{name}"
-        dialog = self._windows.get(key)
-        if not isinstance(dialog, MigrateDialog) or not dialog.isVisible():
-            dialog = MigrateDialog(project, self.paths, switch)
-            self._windows[key] = dialog
-        _raise(dialog)
+        self.windows.show(
+            f"migrate:{name}", MigrateDialog, lambda: MigrateDialog(project, self.paths, switch)
+        )
 
     def save_project(self, old_name: str, project: Project) -> None:
         """Store an added (old_name '') or edited project; a running server follows a rename."""
@@ -333,12 +292,10 @@ class Controller(QObject):
         project = self._project_or_warn(name)
         if project is None:
             return
-        key = f"name:{name}"
-        dialog = self._windows.get(key)
-        if not isinstance(dialog, NameDialog) or not dialog.isVisible():
-            dialog = NameDialog(project, self.paths, base_url=self.manager.url(name))
-            self._windows[key] = dialog
-        _raise(dialog)
+        base_url = self.manager.url(name)
+        self.windows.show(
+            f"name:{name}", NameDialog, lambda: NameDialog(project, self.paths, base_url=base_url)
+        )
 
     def refresh_team(self) -> None:
         """Read the subscribed team catalogs again (in a thread); views refresh when done."""
@@ -347,12 +304,13 @@ class Controller(QObject):
     def show_settings(self) -> None:
         from launcher.ui.settings_dialog import SettingsDialog
 
-        dialog = self._windows.get("settings")
-        if not isinstance(dialog, SettingsDialog):
-            dialog = SettingsDialog(self)
-            self._windows["settings"] = dialog
-        dialog.refresh()
-        _raise(dialog)
+        self.windows.show(
+            "settings",
+            SettingsDialog,
+            lambda: SettingsDialog(self),
+            reuse=lambda _dialog: True,
+            prepare=lambda dialog: dialog.refresh(),
+        )
 
     def set_autostart(self, enabled: bool) -> None:
         if self.autostart is not None:
@@ -373,45 +331,18 @@ class Controller(QObject):
         show_about(self.paths)
 
     def quit(self) -> None:
-        emit(
-            self.quitRequested,
-        )
+        emit(self.quitRequested)
 
     def notification_clicked(self) -> None:
         """The user clicked the last notification: a failure's log is what they want to see."""
-        if self._last_failed:
-            self.show_log(self._last_failed)
+        if self.notices.last_failed:
+            self.show_log(self.notices.last_failed)
 
     # -- reactions to the core -----------------------------------------------------------------
 
     @Slot(str)
     def _on_state_changed(self, _name: str) -> None:
-        emit(
-            self.changed,
-        )
-
-    @Slot(str, str)
-    def _on_ready(self, name: str, url: str) -> None:
-        self._upgrading.discard(name)
-        server = self.manager.server(name)
-        started = getattr(server, "started_at", None)
-        slow = started is not None and time.monotonic() - started >= SLOW_START_SECONDS
-        if slow or not self.config.settings.open_browser:
-            emit(self.notify, f"{name} is ready", url, "info", name)
-
-    @Slot(str, object)
-    def _on_failed(self, name: str, failure: Failure) -> None:
-        self._last_failed = name
-        if failure.cause is Cause.SCHEMA_OUTDATED and name not in self._upgrading:
-            from launcher.ui.dialogs import confirm_schema_upgrade
-
-            project = self.find(name)
-            if project is not None and confirm_schema_upgrade(name, failure):
-                self._upgrading.add(name)
-                self.manager.restart(project, open_browser=True, upgrade_schema=True)
-                return
-        self._upgrading.discard(name)
-        emit(self.notify, f"{name}: {failure.cause.label}", failure.message, "error", name)
+        emit(self.changed)
 
     def _running_projects(self) -> list[Project]:
         running = (n for n in self.manager.names() if self.manager.state(n) is State.RUNNING)
@@ -435,17 +366,7 @@ class Controller(QObject):
 
     @Slot()
     def _on_team_changed(self) -> None:
-        emit(
-            self.changed,
-        )
-
-    @Slot(str)
-    def _on_idle_stopped(self, name: str) -> None:
-        minutes = self.config.settings.idle_stop_minutes
-        emit(self.notify,
-            f"{name} stopped", f"Nobody used it for {minutes} minutes; a click starts it again.",
-            "info", name,
-        )  # fmt: skip
+        emit(self.changed)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -470,9 +391,3 @@ class Controller(QObject):
             self.update_config(change)
         except Exception as exc:  # remembering is a nicety: never block the open
             log.warning("could not remember the last project: %s", exc)
-
-
-def _raise(window: QWidget) -> None:
-    window.show()
-    window.raise_()
-    window.activateWindow()

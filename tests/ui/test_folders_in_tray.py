@@ -135,7 +135,7 @@ def test_a_running_project_has_an_experiments_submenu(qtbot, controller, rest, u
 
 def test_new_experiment_name_from_the_menu(qtbot, controller, rest) -> None:
     action(menu_entries(controller)["DRA"], "new-experiment-name").trigger()
-    dialog = controller._windows["name:DRA"]
+    dialog = controller.windows["name:DRA"]
     assert isinstance(dialog, NameDialog) and dialog.isVisible()
     assert dialog.base_url is None  # stopped: read from the store itself
     qtbot.waitUntil(lambda: not dialog.loading, timeout=10_000)
@@ -145,7 +145,7 @@ def test_new_experiment_name_from_the_menu(qtbot, controller, rest) -> None:
     start(qtbot, controller, "DRA")
     before = rest.requests
     action(menu_entries(controller)["DRA"], "new-experiment-name").trigger()
-    dialog = controller._windows["name:DRA"]
+    dialog = controller.windows["name:DRA"]
     assert dialog.base_url == rest.url  # running: its server is asked
     qtbot.waitUntil(lambda: not dialog.loading and rest.requests > before, timeout=10_000)
     dialog.close()

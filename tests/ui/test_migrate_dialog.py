@@ -99,7 +99,7 @@ def test_the_tray_offers_the_move_and_shows_a_fast_views_age(
     age = action(entries["View"], "fast-view-age")
     assert age.text() == "Fast view: view of 10:32" and not age.isEnabled()
     action(entries["Folder"], "move-to-sqlite").trigger()
-    dialog = controller._windows["migrate:Folder"]
+    dialog = controller.windows["migrate:Folder"]
     assert isinstance(dialog, MigrateDialog) and dialog.isVisible()
     dialog.close()
     assert [p.name for p in ConfigStore(paths).load().config.projects] == ["Folder", "Db", "View"]

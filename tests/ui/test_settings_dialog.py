@@ -364,7 +364,7 @@ def test_check_with_the_real_doctor(qtbot, controller, folder_store: Path) -> No
 
 def test_edit_from_the_tray_saves_through_the_controller(qtbot, controller) -> None:
     controller.edit_project("Beta")
-    editor = controller._windows["edit:Beta"]
+    editor = controller.windows["edit:Beta"]
     assert isinstance(editor, ProjectEditor)
     editor.prefix_edit.setText("beta_")
     editor.save_button.click()
@@ -398,7 +398,7 @@ def test_the_editor_turns_the_access_key_off_and_says_when_a_server_is_unprotect
     qtbot, controller
 ) -> None:
     controller.edit_project("Beta")
-    editor = controller._windows["edit:Beta"]
+    editor = controller.windows["edit:Beta"]
     assert isinstance(editor, ProjectEditor)
     assert editor.access_check.isChecked() and note(editor.access_note) == ("", "")
     editor.args_edit.setText("--uvicorn-opts '--timeout-keep-alive 7'")
@@ -416,7 +416,7 @@ def test_the_editor_turns_the_access_key_off_and_says_when_a_server_is_unprotect
 
 def test_the_editor_asks_where_a_team_databases_artifacts_go(qtbot, controller, tmp_path) -> None:
     controller.edit_project("Beta")  # a SQLite file outside the launcher's data folder
-    editor = controller._windows["edit:Beta"]
+    editor = controller.windows["edit:Beta"]
     assert isinstance(editor, ProjectEditor)
     level, text = note(editor.artifacts_note)
     assert level == "warning" and "on this PC only" in text

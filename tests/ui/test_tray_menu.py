@@ -183,7 +183,7 @@ def test_a_failure_is_notified_with_its_cause_and_the_click_shows_the_log(
     emit(
         tray.icon.messageClicked,
     )
-    viewer = controller._windows["log:Alpha"]
+    viewer = controller.windows["log:Alpha"]
     assert isinstance(viewer, LogViewer) and viewer.isVisible()
     qtbot.waitUntil(lambda: "failed: Store missing" in viewer.text.toPlainText(), timeout=3000)
     viewer.close()
@@ -233,7 +233,7 @@ def test_double_click_without_a_last_project_opens_settings(qtbot, paths, factor
     controller = make_controller(paths, factory, urls)
     tray = TrayIcon(controller)
     emit(tray.icon.activated, QSystemTrayIcon.ActivationReason.DoubleClick)
-    settings = controller._windows["settings"]
+    settings = controller.windows["settings"]
     assert settings.isVisible()
     assert factory.servers == []
     settings.close()
@@ -304,13 +304,13 @@ def _top_menu(controller: Controller):  # type: ignore[no-untyped-def]
 
 
 def test_ready_is_notified_after_a_slow_start_only(qtbot, controller, factory, monkeypatch) -> None:
-    from launcher.ui import controller as controller_module
+    from launcher.ui import server_notices
 
     notes: list[str] = []
     controller.notify.connect(lambda title, *_: notes.append(title))
     start(qtbot, controller, "Alpha")  # fast: the browser is the news, no notification
     assert notes == []
-    monkeypatch.setattr(controller_module, "SLOW_START_SECONDS", 0.0)
+    monkeypatch.setattr(server_notices, "SLOW_START_SECONDS", 0.0)
     start(qtbot, controller, "Beta")
     assert notes == ["Beta is ready"]
 
@@ -319,12 +319,12 @@ def test_show_log_and_edit_from_the_project_submenu(qtbot, controller, factory) 
     start(qtbot, controller, "Alpha")
     entries = menu_entries(controller)
     action(entries["Alpha"], "show-log").trigger()
-    viewer = controller._windows["log:Alpha"]
+    viewer = controller.windows["log:Alpha"]
     assert isinstance(viewer, LogViewer) and viewer.path == factory.of("Alpha")[0].log_path
     qtbot.waitUntil(lambda: "ready at http://127.0.0.1:" in viewer.text.toPlainText(), timeout=3000)
     viewer.close()
     action(entries["Alpha"], "edit").trigger()
-    editor = controller._windows["edit:Alpha"]
+    editor = controller.windows["edit:Alpha"]
     assert editor.isVisible() and editor.name_edit.text() == "Alpha"
     assert editor.running_note.isVisible()
     editor.close()
