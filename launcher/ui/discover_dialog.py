@@ -40,9 +40,22 @@ from PySide6.QtWidgets import (
 )
 
 from launcher.model.config import Config
-from launcher.model.project import Project, ProjectError, validate
+from launcher.model.project import Project
 from launcher.server.signals import emit
-from launcher.server.stores.discovery import DEFAULT_DEPTH, Discovery, Found, Progress
+from launcher.server.stores.discovery import DEFAULT_DEPTH, Discovery, Progress
+from launcher.ui.found_stores import (
+    COL_EXPERIMENTS,
+    COL_KIND,
+    COL_NAME,
+    COL_NOTE,
+    COL_STORE,
+    FOUND,
+    found_row,
+    mark_known,
+    name_problem,
+    summary,
+    unique_name,
+)
 from launcher.ui.icons import app_icon
 from launcher.ui.notes import COLORS, note, show_note
 from launcher.ui.widgets import named
@@ -51,8 +64,6 @@ from launcher.ui.workers import run_with_progress
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 30
-COL_NAME, COL_KIND, COL_EXPERIMENTS, COL_STORE, COL_NOTE = range(5)
-_FOUND = Qt.ItemDataRole.UserRole
 
 Discover = Callable[..., Discovery]
 """``discover(root, max_depth, cancel_event, progress_cb, existing=projects)``."""
@@ -64,15 +75,6 @@ def _default_discover(*args: Any, **kwargs: Any) -> Discovery:
     from launcher.server.stores import discovery
 
     return discovery.discover(*args, **kwargs)
-
-
-def unique_name(name: str, taken: set[str]) -> str:
-    """``name``, or ``name (2)``, ``name (3)``… if it is taken (``taken`` is casefolded)."""
-    candidate, n = name, 2
-    while candidate.casefold() in taken:
-        candidate = f"{name} ({n})"
-        n += 1
-    return candidate
 
 
 class DiscoverDialog(QDialog):
@@ -248,54 +250,14 @@ class DiscoverDialog(QDialog):
         self.table.blockSignals(True)
         self.table.clear()
         for found in result.found:
-            self.table.addTopLevelItem(self._row(found))
+            self.table.addTopLevelItem(found_row(found))
         self.table.blockSignals(False)
         for column in (COL_KIND, COL_EXPERIMENTS, COL_NOTE):
             self.table.resizeColumnToContents(column)
-        stores = len(result.found)
-        new = sum(1 for f in result.found if f.known_as is None)
-        parts = [
-            f"{result.scanned} folder{'s' if result.scanned != 1 else ''} searched, "
-            f"{stores} store{'s' if stores != 1 else ''} found"
-            + (f" ({stores - new} already in the launcher)" if stores != new else "")
-        ]
-        if result.unreadable:
-            parts.append(f"{result.unreadable} unreadable skipped")
-        if result.depth_limited:
-            parts.append("deeper folders were not searched (raise the depth to look further)")
-        level = "info"
-        if result.cancelled:
-            parts.insert(0, "Cancelled: showing what was found so far")
-            level = "warning"
+        level, text = summary(result)
         self.progress_label.setText("")
-        show_note(self.summary_note, level, "; ".join(parts) + ".")
+        show_note(self.summary_note, level, text)
         self._validate()
-
-    def _row(self, found: Found) -> QTreeWidgetItem:
-        count = "?" if found.experiments is None else str(found.experiments)
-        item = QTreeWidgetItem(["", found.kind.value, count, found.path, ""])
-        item.setData(COL_NAME, _FOUND, found)
-        item.setToolTip(COL_STORE, found.path)
-        item.setTextAlignment(COL_EXPERIMENTS, Qt.AlignmentFlag.AlignRight)
-        if found.known_as is not None:
-            self._mark_known(item, found.known_as, "already in the launcher")
-        else:
-            item.setText(COL_NAME, found.name)
-            item.setFlags(
-                item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable
-            )
-            item.setCheckState(COL_NAME, Qt.CheckState.Checked)
-        return item
-
-    def _mark_known(self, item: QTreeWidgetItem, name: str, why: str) -> None:
-        item.setText(COL_NAME, name)
-        item.setText(COL_NOTE, why)
-        item.setData(COL_NAME, Qt.ItemDataRole.CheckStateRole, None)
-        flags = item.flags() & ~(
-            Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled
-        )
-        item.setFlags(flags)
-        item.setToolTip(COL_NAME, f"{why} as “{name}”")
 
     # -- choosing ------------------------------------------------------------------------------
 
@@ -332,7 +294,7 @@ class DiscoverDialog(QDialog):
         for item in self.rows():
             problem = ""
             if item in chosen:
-                problem = _name_problem(item.text(COL_NAME), taken, seen)
+                problem = name_problem(item.text(COL_NAME), taken, seen)
             enabled = bool(item.flags() & Qt.ItemFlag.ItemIsEnabled)
             if enabled:
                 color = QBrush(QColor(COLORS["error"])) if problem else QBrush()
@@ -353,7 +315,7 @@ class DiscoverDialog(QDialog):
         if self.scanning or not self._validate():
             return
         chosen = [
-            (item.text(COL_NAME).strip(), item.data(COL_NAME, _FOUND), item)
+            (item.text(COL_NAME).strip(), item.data(COL_NAME, FOUND), item)
             for item in self.checked()
         ]
         if not chosen:
@@ -378,7 +340,7 @@ class DiscoverDialog(QDialog):
             return
         self.table.blockSignals(True)
         for _wanted, name, item in added:
-            self._mark_known(item, name, "added")
+            mark_known(item, name, "added")
         self.table.blockSignals(False)
         names = [name for _w, name, _i in added]
         text = f"Added {len(names)} project{'s' if len(names) != 1 else ''}: {', '.join(names)}."
@@ -409,18 +371,3 @@ class DiscoverDialog(QDialog):
         if self._cancel is not None:
             self._cancel.set()
         super().closeEvent(event)
-
-
-def _name_problem(text: str, taken: set[str], seen: dict[str, int]) -> str:
-    name = text.strip()
-    if not name:
-        return "A project needs a name."
-    if name.casefold() in taken:
-        return f"There is already a project named “{name}”: pick another name."
-    if seen.get(name.casefold(), 0) > 1:
-        return f"“{name}” is chosen for two stores: give each its own name."
-    try:
-        validate(Project(name=name, store="/"), check_store=False)
-    except ProjectError as exc:
-        return str(exc)
-    return ""

@@ -14,7 +14,8 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreKind
 from launcher.server.stores.discovery import Discovery, Found, Progress
-from launcher.ui.discover_dialog import COL_NAME, COL_NOTE, DiscoverDialog
+from launcher.ui.discover_dialog import DiscoverDialog
+from launcher.ui.found_stores import COL_NAME, COL_NOTE
 from launcher.ui.notes import level_and_text
 from tests import naming_stores
 from tests.ui.helpers import write_config
