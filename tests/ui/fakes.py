@@ -1,4 +1,4 @@
-"""A stand-in for MlflowServer that starts in milliseconds but owns a real process.
+"""A MlflowServer that starts in milliseconds but owns a real process.
 
 The process (a sleeping Python) makes the "nothing left behind" checks real: the tests look the
 pid up with psutil after a stop, exactly as they would for an MLflow server.
@@ -11,20 +11,26 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
 import psutil
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.checks.failures import Cause, Failure, ServerFailed
+from launcher.server.process import MlflowServer
 from launcher.server.state import State
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
 
 
-class FakeServer:
+class FakeServer(MlflowServer):
+    """The real MlflowServer with its start replaced: no MLflow, a sleeping process instead.
+
+    Built on the real class, so every field and method the manager and the views use is the
+    real one; only what touches MLflow (start, stop, wait) is stood in for.
+    """
+
     _next_port = 41000
 
     def __init__(
@@ -32,79 +38,59 @@ class FakeServer:
         project: Project,
         paths: AppPaths,
         *,
-        upgrade_schema: bool = False,
-        on_change: Callable[[FakeServer], None] | None = None,
         delay: float = 0.05,
         failure: Failure | None = None,
         remote: bool = False,
+        **kwargs: Any,
     ) -> None:
-        self.project = project
-        self.paths = paths
-        self.upgrade_schema = upgrade_schema
-        self.on_change = on_change
+        super().__init__(project, paths, **kwargs)
         self.delay = delay
         self.planned_failure = failure
         self.remote = remote
         """A remote tracking server: checked, never started, so no process."""
-        self.state = State.STOPPED
-        self.url: str | None = None
-        self.port: int | None = None
-        self.failure: Failure | None = None
-        self.log_path: Path = paths.server_log(project.slug)
-        self.last_activity = time.monotonic()
-        self.started_at: float | None = None
         self.pids: list[int] = []
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._stop = threading.Event()
-
-    @property
-    def pid(self) -> int | None:
-        proc = self._proc
-        return proc.pid if proc is not None and proc.poll() is None else None
-
-    def log_tail(self, lines: int = 30) -> list[str]:
-        return []
+        self._stopping = threading.Event()
 
     def start(self) -> str:
-        self._stop.clear()
+        self._stopping.clear()
         self.failure = None
         self.started_at = time.monotonic()
-        self._set(State.STARTING)
-        self._log(f"starting {self.project.name}")
+        self._set_state(State.STARTING)
+        self._log.note(f"starting {self.project.name}")
         if self.planned_failure is not None:
             self.failure = self.planned_failure
-            self._log(f"failed: {self.planned_failure}")
-            self._set(State.FAILED)
+            self._log.note(f"failed: {self.planned_failure}")
+            self._set_state(State.FAILED)
             raise ServerFailed(self.planned_failure)
         if not self.remote:
             self._proc = subprocess.Popen(SLEEPER)
             self.pids.append(self._proc.pid)
-        if self._stop.wait(self.delay):
+        if self._stopping.wait(self.delay):
             self._kill()
-            self._set(State.STOPPED)
+            self._set_state(State.STOPPED)
             raise ServerFailed(Failure(Cause.STOPPED, "stopped while starting"))
         FakeServer._next_port += 1
         self.port = FakeServer._next_port
         self.url = f"http://127.0.0.1:{self.port}/"
         self.last_activity = time.monotonic()
-        self._log(f"ready at {self.url}")
-        self._set(State.RUNNING)
+        self._log.note(f"ready at {self.url}")
+        self._set_state(State.RUNNING)
         return self.url
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
+        self._stopping.set()
         self._kill()
         self.url = None
-        self._set(State.STOPPED)
+        self._set_state(State.STOPPED)
 
     def wait(self) -> int | None:
         proc = self._proc
         if proc is None:
             return None
         code = proc.wait()
-        if self.state is State.RUNNING and not self._stop.is_set():
+        if self.state is State.RUNNING and not self._stopping.is_set():
             self.failure = Failure(Cause.UNKNOWN, f"the server exited with code {code}")
-            self._set(State.FAILED)
+            self._set_state(State.FAILED)
         return code
 
     def _kill(self) -> None:
@@ -113,17 +99,6 @@ class FakeServer:
             proc.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(5)
-
-    def _set(self, state: State) -> None:
-        changed = state is not self.state
-        self.state = state
-        if changed and self.on_change is not None:
-            self.on_change(self)
-
-    def _log(self, line: str) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
 
 
 class FakeFactory:
