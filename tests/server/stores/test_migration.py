@@ -43,7 +43,10 @@ def test_migrate_verify_switch(
     assert run_cli(["migrate", "rich", "--switch"], paths) == 0
     out = capsys.readouterr().out
     assert tree_hash(rich_store.parent) == before, "the folder store changed"
-    assert "verified: 4 experiments, 8 runs" in out and "2 versions" in out
+    assert "verified: 4 experiments, 1 experiment tags, 8 runs" in out
+    for kind in ("1 dataset inputs", "1 logged models", "1 traces", "1 assessments"):
+        assert kind in out
+    assert "2 model versions, 1 version tags, 1 aliases, 2 spans" in out
     assert "Artifacts were not copied" in out
     config = ConfigStore(paths).load().config
     target = migration.default_target(paths, config.get("rich"))
