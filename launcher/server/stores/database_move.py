@@ -39,6 +39,7 @@ from launcher.server.stores import migration, migration_verify, record_kinds
 from launcher.server.stores.migration import MigrationCancelled, MigrationError, Step
 
 DIALECTS = ("postgresql", "mysql", "mariadb")
+_KIND_NAMES = {StoreKind.FOLDER: "folder", StoreKind.SQLITE: "SQLite"}
 
 
 class ArtifactsRequired(MigrationError):
@@ -202,8 +203,8 @@ class DatabaseResult:
                 f"({pairs}); links to those experiments change."
             )
         lines.append(
-            f"The {p.source_kind.value} store was only read. Artifacts were not copied: they "
-            f"stay where they are; new ones go to {p.artifacts}."
+            f"The {_KIND_NAMES[p.source_kind]} store was only read. Artifacts were not copied: "
+            f"they stay where they are; new ones go to {p.artifacts}."
         )
         return "\n".join(lines)
 

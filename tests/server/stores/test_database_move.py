@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.stores import database_move, migration, record_kinds
 from tests.server import postgres
+from tests.server.helpers import interrupt_when, start_cli
 
 pytestmark = postgres.MARKS
 RICH = Path(__file__).parents[2] / "rich_store.py"
@@ -212,10 +214,14 @@ def test_connection_failure_is_named_and_changes_nothing(
 
 
 def test_cancel_leaves_the_target_empty(paths: AppPaths, rich_store: Path, database: str) -> None:
+    """Cancelled once the schema and every row are written, before the commit: nothing of it
+    was visible to another session then (no DDL or row committed on the way), nor after."""
     cancel = threading.Event()
+    seen_before_commit: list[dict[str, int]] = []
 
     def progress(step: migration.Step) -> None:
-        if step.phase in ("schema", "copy"):  # the target's transaction is open
+        if step.text.startswith("verifying: comparing"):  # copied, not committed
+            seen_before_commit.append(_tables(database))
             cancel.set()
 
     the_plan = database_move.plan(
@@ -223,6 +229,36 @@ def test_cancel_leaves_the_target_empty(paths: AppPaths, rich_store: Path, datab
     )
     with pytest.raises(migration.MigrationCancelled):
         database_move.migrate(the_plan, paths, progress=progress, cancel=cancel)
-    assert _tables(database) == {}
+    assert seen_before_commit == [{}] and _tables(database) == {}
     left = paths.data_dir / "stores"
     assert not [p for p in left.rglob("*") if p.is_file()], "a temporary file was left"
+
+
+def _open_transaction(url: str) -> bool:
+    """Does a session hold an open transaction in the database ``url`` names?"""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.ADMIN_URL, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s AND xact_start IS NOT NULL "
+            "AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchone()
+        return bool(row and row[0])
+
+
+def test_ctrl_c_in_the_cli_commits_nothing(
+    paths: AppPaths, started_local: Path, database: str
+) -> None:
+    """A real SIGINT to ``mlflow-launcher migrate --to postgresql://...`` while the copy's
+    transaction is open in the database."""
+    config = _config_bytes(paths)
+    proc = start_cli(_move(database, started_local.parent, "--switch"))
+    err = interrupt_when(proc, lambda: _open_transaction(database))
+    assert proc.returncode == 1 and "Cancelled" in err, err
+    assert f":{PASSWORD}@" not in err
+    deadline = time.monotonic() + 10
+    while _open_transaction(database) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the killed child's session ends (its transaction rolled back)
+    assert _tables(database) == {} and _config_bytes(paths) == config
