@@ -378,7 +378,7 @@ def _copy(source_path: str, url: str) -> int:
             "renumbered": {str(k): v for k, v in ids.items()},
         }
         _emit(RESULT_PHASE, 0, 0, json.dumps(result))
-        return 0 if not problems else 8
+        return 0  # committed: a difference read back is reported with the counts, not raised
     finally:
         source_engine.dispose()
         target_engine.dispose()

@@ -194,6 +194,8 @@ class DatabaseResult:
         else:
             lines = ["The database differs from the store; the project was not switched:"]
             lines += [f"  - {d}" for d in self.differences]
+            if self.differences:  # found reading the commit back: the copy is in the database
+                lines.append(f"The copy was committed: empty {p.target} before a new attempt.")
             if self.folder_check is not None:
                 lines += [f"  - {d}" for d in self.folder_check.differences]
         if self.renumbered:
@@ -274,6 +276,7 @@ def migrate(
                 cancel,
                 f"copying {sqlite_file} into {the_plan.target}",
                 {URL_ENV: the_plan.url},
+                "The copy into the database stopped",
             )
         except MigrationCancelled:
             raise MigrationCancelled("Cancelled; the database was not changed.") from None

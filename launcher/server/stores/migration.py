@@ -261,10 +261,11 @@ def run_child(
     cancel: threading.Event,
     title: str,
     extra_env: dict[str, str] | None = None,
+    failed: str = "MLflow's migration failed",
 ) -> None:
-    """Run ``child/main.py ARGS`` in the project's Python; raise MigrationError with the
-    child's named cause. ``extra_env`` carries what must not be in argv (a database URL);
-    every line logged is redacted."""
+    """Run ``child/main.py ARGS`` in the project's Python; raise MigrationError (``failed``,
+    then the child's named cause). ``extra_env`` carries what must not be in argv (a database
+    URL); every line logged is redacted."""
     try:
         env = environment.resolve(project.python)
     except environment.EnvironmentError_ as exc:
@@ -319,7 +320,7 @@ def run_child(
         last = [line for line in tail if line.strip()][-1:] or ["no output"]
         cause = errors[-1] if errors else last[0]
         kind = cause.split(":", 1)[0] if errors and ":" in cause else None
-        raise MigrationError(f"MLflow's migration failed ({cause})", kind)
+        raise MigrationError(f"{failed} ({cause})", kind)
 
 
 def _read(

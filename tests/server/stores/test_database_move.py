@@ -8,6 +8,7 @@ Needs a real PostgreSQL (``tests/server/postgres.py``); each test works in a dat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from launcher.app.cli import run_cli
@@ -255,7 +257,16 @@ def test_ctrl_c_in_the_cli_commits_nothing(
     transaction is open in the database."""
     config = _config_bytes(paths)
     proc = start_cli(_move(database, started_local.parent, "--switch"))
-    err = interrupt_when(proc, lambda: _open_transaction(database))
+    argv: list[str] = []
+
+    def copying() -> bool:
+        with contextlib.suppress(psutil.Error):
+            argv.extend(" ".join(c.cmdline()) for c in psutil.Process(proc.pid).children(True))
+        return _open_transaction(database)
+
+    err = interrupt_when(proc, copying)
+    assert any("copy-db" in a for a in argv), argv
+    assert not [a for a in argv if "postgresql://" in a], "the URL must not be in the child's argv"
     assert proc.returncode == 1 and "Cancelled" in err, err
     assert f":{PASSWORD}@" not in err
     deadline = time.monotonic() + 10
