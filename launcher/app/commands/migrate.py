@@ -39,12 +39,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--artifacts",
         metavar="DIR",
-        help="for a database: the shared artifacts location (required unless the project has one)",
+        help="for a database: the artifacts location colleagues can reach (default: the "
+        "project's, else where the artifacts already are; they are never copied)",
     )
     p.add_argument(
         "--switch",
         action="store_true",
-        help="point the project at the new database; keep the folder as 'NAME (folder)'",
+        help="point the project at the new database; keep the old store as 'NAME (folder)' "
+        "or 'NAME (sqlite)'",
     )
     p.add_argument("--json", action="store_true", help="machine-readable report")
     p.set_defaults(handler=run)
