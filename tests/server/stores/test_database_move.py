@@ -26,6 +26,8 @@ from launcher.app.commands import migrate_database
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
+from launcher.server import rest
+from launcher.server.process import MlflowServer
 from launcher.server.stores import database_move, migration, record_kinds
 from tests.server import postgres
 from tests.server.helpers import interrupt_when, start_cli
@@ -139,6 +141,7 @@ def test_sqlite_store_moves_to_postgres(
     database: str,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    servers: list,
 ) -> None:
     before = started_local.read_bytes()
     monkeypatch.setenv(migrate_database.PASSWORD_ENV, PASSWORD)  # the URL names the user only
@@ -157,6 +160,10 @@ def test_sqlite_store_moves_to_postgres(
     assert config.get("started-local (sqlite)").store == str(started_local)
     assert config.get("started-local").artifacts == shared
     assert "after-move" in _served_by_mlflow(database)
+    server = MlflowServer(config.get("started-local"), paths)  # the switched project, served
+    servers.append(server)
+    names = {e["name"] for e in rest.search_experiments(server.start())}
+    assert {"Default", "alpha", "beta", "after-move"} <= names
 
 
 def test_non_empty_target_is_refused_untouched(
