@@ -1,14 +1,19 @@
 """A folder store with everything a migration must carry, written by the mlflow client.
 
-Run as ``python tests/rich_store.py DEST``: three experiments (one of them deleted), a parent
-run with two nested runs, a deleted run, params, tags, metric histories, an artifact and a
-registered model with two versions. The ``rich_store`` fixture builds it once per session.
+Run as ``python tests/rich_store.py DEST`` (a folder, or a ``sqlite:///`` URI for a SQLite
+store written the same way): three experiments (one of them deleted, one tagged),
+a parent run with two nested runs, a deleted run, params, tags, metric histories, a dataset
+input, an artifact, a logged model (params, tags, a metric, READY), a trace with two spans and an
+assessment, and a registered model (tagged) with two versions, a version tag and an alias: every
+record kind MLflow 3 keeps and ``mlflow.store.fs2db`` moves. The ``rich_store`` fixture builds it
+once per session.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 
 def make(dest: str) -> None:
@@ -16,7 +21,10 @@ def make(dest: str) -> None:
     import mlflow
     from mlflow import MlflowClient
 
-    uri = "file:///" + os.path.abspath(dest).lstrip("/").replace("\\", "/")
+    if "://" in dest:  # a SQL store (``sqlite:///...``): artifacts go under the working dir
+        uri = dest
+    else:
+        uri = "file:///" + os.path.abspath(dest).lstrip("/").replace("\\", "/")
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     client = MlflowClient(uri, uri)
@@ -50,6 +58,39 @@ def make(dest: str) -> None:
         client.create_model_version(
             "classifier", f"{parent.info.artifact_uri}/notes", run_id=parent.info.run_id
         )
+    client.set_model_version_tag("classifier", "1", "validated", "yes")
+    client.set_registered_model_alias("classifier", "champion", "2")
+    _later_kinds(mlflow, client, parent.info.run_id)
+
+
+def _later_kinds(mlflow: Any, client: Any, parent_run: str) -> None:
+    """MLflow 3's newer records: experiment tags, datasets, logged models, traces."""
+    import numpy as np
+    from mlflow.entities import LoggedModelStatus
+
+    experiment = client.get_experiment_by_name("alpha").experiment_id
+    client.set_experiment_tag(experiment, "project", "rich")
+    dataset = mlflow.data.from_numpy(np.arange(6).reshape(3, 2), name="tiny", source="memory")
+    from mlflow.entities import DatasetInput, InputTag
+
+    client.log_inputs(
+        parent_run,
+        [DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", "train")])],
+    )
+    model = client.create_logged_model(
+        experiment, name="net", source_run_id=parent_run, params={"depth": "2"},
+        tags={"kind": "toy"},
+    )  # fmt: skip
+    client.log_metric(parent_run, "val_acc", 0.9, model_id=model.model_id)
+    client.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
+    mlflow.set_experiment("alpha")
+    with mlflow.start_span("predict") as span:
+        span.set_inputs({"x": 1})
+        with mlflow.start_span("inner") as inner:
+            inner.set_outputs({"y": 2})
+        span.set_outputs({"y": 2})
+    mlflow.flush_trace_async_logging()  # the trace must exist before its assessment
+    mlflow.log_feedback(trace_id=span.trace_id, name="correct", value=True)
 
 
 if __name__ == "__main__":

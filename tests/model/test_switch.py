@@ -22,3 +22,13 @@ def test_switch_keeps_the_folder_project_next_to_it() -> None:
     assert switched.store == "/data/team.db" and switched.prefix == "dra_"
     assert not switched.fast_view
     assert kept.store == "/share/mlruns" and kept.python == "/py" and kept.fast_view
+
+
+def test_a_sqlite_store_moved_to_a_team_database_stays_as_sqlite() -> None:
+    config = Config(projects=[Project(name="Team", store="/data/team.db")])
+    switched, kept = switch_to_database(
+        config, "Team", "postgresql://u@db:5432/mlflow", kept_as="sqlite", artifacts="/share/a"
+    )
+    assert [p.name for p in config.projects] == ["Team", "Team (sqlite)"]
+    assert switched.store == "postgresql://u@db:5432/mlflow" and switched.artifacts == "/share/a"
+    assert kept.store == "/data/team.db" and kept.artifacts == ""

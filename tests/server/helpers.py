@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import socket
+import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -58,3 +62,34 @@ def tree_hash(root: Path) -> dict[str, str]:
         for name in _dirs:
             result[str(Path(dirpath, name).relative_to(root)) + "/"] = "dir"
     return result
+
+
+def start_cli(args: list[str]) -> subprocess.Popen[str]:
+    """``python -m launcher ARGS`` from the repository, its output piped, ready for a real
+    SIGINT: a shell's background job starts with SIGINT ignored, and Python keeps it so, so the
+    CLI gets the default disposition a terminal gives it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "launcher", *args],
+        cwd=Path(__file__).parents[2],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def interrupt_when(proc: subprocess.Popen[str], ready: Callable[[], bool]) -> str:
+    """Ctrl-C ``proc`` once ``ready()`` (polled; at most two minutes); its standard error once
+    it ended. The process is killed if anything goes wrong on the way."""
+    try:
+        deadline = time.monotonic() + 120
+        while not ready() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the process ended before it was ready to be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+        return err
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -6,10 +6,8 @@ and sets it); each test works in a database of its own.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,20 +20,10 @@ from launcher.server.checks import doctor
 from launcher.server.checks.failures import Cause, ServerFailed
 from launcher.server.process import MlflowServer
 from tests.conftest import EXPERIMENTS
+from tests.server import postgres
 
-ADMIN_URL = os.environ.get("LAUNCHER_TEST_POSTGRES", "")
-pytestmark = [
-    pytest.mark.process,
-    pytest.mark.skipif(not ADMIN_URL, reason="LAUNCHER_TEST_POSTGRES is not set (no PostgreSQL)"),
-]
+pytestmark = postgres.MARKS
 STORES = Path(__file__).parents[1] / "stores.py"
-
-
-def _admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _revision(uri: str) -> str:
@@ -48,10 +36,7 @@ def _revision(uri: str) -> str:
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    name = "launcher_" + uuid.uuid4().hex[:10]
-    _admin(f"CREATE DATABASE {name}")
-    yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    yield from postgres.scratch_database()
 
 
 def _populate(uri: str) -> None:
@@ -68,7 +53,7 @@ def test_postgres_store_is_served(database: str, paths: AppPaths, servers: list)
     assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(url)}
     report = doctor.diagnose(Project("PG", database), paths)
     assert report.ok and report.experiments == len(EXPERIMENTS) + 1
-    password = ADMIN_URL.split("@", 1)[0].rsplit(":", 1)[1]
+    password = postgres.PASSWORD
     assert f":{password}@" not in report.format()  # shown redacted
     assert f":{password}@" not in server.log_path.read_text(encoding="utf-8")
     server.stop()

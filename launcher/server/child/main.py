@@ -22,6 +22,8 @@ Commands:
                              (the launcher passes the URI in _LAUNCHER_STORE_URI, never in the
                              argv: it may carry a database password)
   migrate SOURCE TARGET      copy a folder store into a new SQLite file (``migrate.py``)
+  copy-db SOURCE             copy a SQLite store into the database whose URL is in the
+                             environment (``copy_db.py``; never in argv)
 
 With ``--watch-stdin`` the process exits when its standard input closes: the launcher holds the
 other end, so even a SIGKILLed launcher takes its servers with it.
@@ -300,7 +302,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("target")
     p.add_argument("--registry")
     p.add_argument("--watch-stdin", action="store_true")
+    p = sub.add_parser("copy-db")
+    p.add_argument("source")
+    p.add_argument("--watch-stdin", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "copy-db":
+        if args.watch_stdin:
+            _watch_stdin(lambda: os._exit(1))  # the launcher gone or cancelling: no commit
+        code = int(_sibling("copy_db").copy(args.source))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     if args.command == "migrate":
         if not args.watch_stdin:
             return int(_sibling("migrate").migrate(args.source, args.target, args.registry))

@@ -31,7 +31,7 @@ import psutil
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.model.stores import StoreError, StoreKind
+from launcher.model.stores import StoreError, StoreKind, redact
 from launcher.server import lifeline, process_tree
 from launcher.server.child.migrate import PROGRESS_MARK
 from launcher.server.child.protocol import ERROR_MARK
@@ -43,7 +43,12 @@ PARTIAL_MARK = ".partial-"
 
 
 class MigrationError(Exception):
-    """The migration cannot start or did not finish; the message is for the user."""
+    """The migration cannot start or did not finish; the message is for the user, ``cause``
+    the child's named cause (``target-auth``, ``target-not-empty``...) when it gave one."""
+
+    def __init__(self, message: str, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 class MigrationCancelled(MigrationError):
@@ -236,18 +241,41 @@ def convert(
     cancel: threading.Event,
 ) -> None:
     """Run ``child/main.py migrate`` in the project's environment into ``temp``."""
+    args = ["migrate", str(the_plan.source), str(temp), "--watch-stdin"]
+    if the_plan.registry is not None:
+        args += ["--registry", str(the_plan.registry)]
     try:
-        env = environment.resolve(the_plan.project.python)
+        run_child(the_plan.project, args, log_path, report, cancel, f"migrating {the_plan.source}")
+    except MigrationCancelled:
+        raise
+    except MigrationError as exc:
+        message = f"{exc}; no database was written. Details: {log_path}"
+        raise MigrationError(message, exc.cause) from None
+
+
+def run_child(
+    project: Project,
+    args: list[str],
+    log_path: Path,
+    report: Callable[[Step], None],
+    cancel: threading.Event,
+    title: str,
+    extra_env: dict[str, str] | None = None,
+    failed: str = "MLflow's migration failed",
+) -> None:
+    """Run ``child/main.py ARGS`` in the project's Python; raise MigrationError (``failed``,
+    then the child's named cause). ``extra_env`` carries what must not be in argv (a database
+    URL); every line logged is redacted."""
+    try:
+        env = environment.resolve(project.python)
     except environment.EnvironmentError_ as exc:
         raise MigrationError(str(exc)) from exc
     if not env.mlflow:
         raise MigrationError(f"{env.python} has no MLflow to run the migration with.")
-    args = ["migrate", str(the_plan.source), str(temp), "--watch-stdin"]
-    if the_plan.registry is not None:
-        args += ["--registry", str(the_plan.registry)]
     run_env = env.child_env(dict(os.environ))
     run_env.update({"MLFLOW_ALLOW_FILE_STORE": "true", "PYTHONUNBUFFERED": "1"})
     run_env["PYTHONIOENCODING"] = "utf-8"
+    run_env.update(extra_env or {})
     kwargs: dict = {}
     if os.name == "nt":
         kwargs["creationflags"] = (
@@ -259,7 +287,7 @@ def convert(
     work = str(log_path.parent)  # local: cmd.exe and friends reject a UNC working directory
     tail: deque[str] = deque(maxlen=40)
     with open(log_path, "a", encoding="utf-8") as log:
-        log.write(f"=== {datetime.now():%Y-%m-%d %H:%M:%S} migrating {the_plan.source}\n")
+        log.write(f"=== {datetime.now():%Y-%m-%d %H:%M:%S} {redact(title)}\n")
         log.flush()
         try:
             proc = subprocess.Popen(
@@ -291,9 +319,8 @@ def convert(
         errors = [line.split(ERROR_MARK, 1)[1].strip() for line in tail if ERROR_MARK in line]
         last = [line for line in tail if line.strip()][-1:] or ["no output"]
         cause = errors[-1] if errors else last[0]
-        raise MigrationError(
-            f"MLflow's migration failed ({cause}); no database was written. Details: {log_path}"
-        )
+        kind = cause.split(":", 1)[0] if errors and ":" in cause else None
+        raise MigrationError(f"{failed} ({cause})", kind)
 
 
 def _read(
@@ -304,7 +331,7 @@ def _read(
 ) -> None:
     assert proc.stdout is not None
     for raw in iter(proc.stdout.readline, b""):
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        line = redact(raw.decode("utf-8", "replace").rstrip("\r\n"))
         if line.startswith(PROGRESS_MARK):
             with contextlib.suppress(ValueError, TypeError, KeyError):
                 data = json.loads(line[len(PROGRESS_MARK) :])

@@ -8,7 +8,11 @@ makes this a check rather than the converter agreeing with itself.
 
 Compared: experiments (deleted ones too: name and lifecycle stage), the runs of each experiment
 (lifecycle stage), every run's params and tags, every metric history's length, the full metric
-histories (timestamp, step, value) of a sample of runs, registered models and their versions.
+histories (timestamp, step, value) of a sample of runs, registered models and their versions;
+and, by count per kind (``record_kinds``), experiment tags, datasets and dataset inputs with
+their tags, logged models (params, tags, metrics; their status one by one), traces (tags,
+metadata, assessments; spans stay in the traces' artifacts and are counted there),
+registered-model tags, version tags and aliases.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from launcher.server.stores import record_kinds
 
 SAMPLE_RUNS = 50
 """Runs whose metric values are compared point by point (counts are compared for every run)."""
@@ -48,6 +52,8 @@ class Verification:
     sampled_runs: int = 0
     registered_models: int = 0
     model_versions: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+    """Records per kind's table (``record_kinds.KINDS``), as counted in the folder store."""
     differences: list[str] = field(default_factory=list)
     more_differences: int = 0
 
@@ -61,12 +67,23 @@ class Verification:
         else:
             self.more_differences += 1
 
+    def counts(self) -> dict[str, int]:
+        """Every kind's count: the ones compared record by record, then the counted ones."""
+        return {
+            **self.kinds,
+            "experiments": self.experiments,
+            "runs": self.runs,
+            "params": self.params,
+            "tags": self.tags,
+            "metrics": self.metric_points,
+            "registered_models": self.registered_models,
+            "model_versions": self.model_versions,
+        }
+
     def summary(self) -> str:
         return (
-            f"{self.experiments} experiments, {self.runs} runs, {self.params} params, "
-            f"{self.tags} tags, {self.metric_points} metric points (values compared for "
-            f"{self.sampled_runs} runs), {self.registered_models} registered models with "
-            f"{self.model_versions} versions"
+            f"{record_kinds.describe(self.counts())} (metric values compared point by point "
+            f"for {self.sampled_runs} runs)"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,20 +97,13 @@ class Verification:
             "sampled_runs": self.sampled_runs,
             "registered_models": self.registered_models,
             "model_versions": self.model_versions,
+            "kinds": self.counts(),
             "differences": self.differences,
             "more_differences": self.more_differences,
         }
 
 
 # -- the folder store, by its files ------------------------------------------------------------
-
-
-def _yaml(path: Path) -> dict[str, Any] | None:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _files(folder: Path) -> dict[str, str]:
@@ -163,6 +173,7 @@ def verify(
         run_dirs = _compare_experiments(mlruns, db, result)
         _compare_runs(run_dirs, db, result, progress, cancel, sample)
         _compare_registry(registry or mlruns, db, result)
+        _compare_kinds(mlruns, registry or mlruns, conn, result)
     finally:
         conn.close()
     return result
@@ -196,7 +207,7 @@ def _compare_experiments(
     runs: list[tuple[str, Path]] = []
     seen: set[str] = set()
     for exp_dir in _experiment_dirs(mlruns):
-        meta = _yaml(exp_dir / "meta.yaml")
+        meta = record_kinds.read_yaml(exp_dir / "meta.yaml")
         if meta is None:
             result.differ(f"experiment folder {exp_dir.name}: meta.yaml unreadable, not copied")
             continue
@@ -242,7 +253,7 @@ def _compare_runs(
             raise Cancelled()
         if progress is not None and (index % 25 == 0 or index + 1 == len(run_dirs)):
             progress(index + 1, len(run_dirs))
-        meta = _yaml(run_dir / "meta.yaml")
+        meta = record_kinds.read_yaml(run_dir / "meta.yaml")
         run_id = (meta or {}).get("run_uuid") or (meta or {}).get("run_id")
         if not run_id:
             result.differ(f"run folder {eid}/{run_dir.name}: no readable run id, not copied")
@@ -310,13 +321,13 @@ def _compare_registry(root: Path, db: _Database, result: Verification) -> None:
     on_disk: dict[str, set[int]] = {}
     if models_dir.is_dir():
         for model_dir in sorted(models_dir.iterdir()):
-            meta = _yaml(model_dir / "meta.yaml") if model_dir.is_dir() else None
+            meta = record_kinds.read_yaml(model_dir / "meta.yaml") if model_dir.is_dir() else None
             if meta is None:
                 continue
             versions = set()
             for version_dir in model_dir.iterdir():
                 if version_dir.name.startswith("version-"):
-                    vmeta = _yaml(version_dir / "meta.yaml")
+                    vmeta = record_kinds.read_yaml(version_dir / "meta.yaml")
                     if vmeta is not None and "version" in vmeta:
                         versions.add(int(vmeta["version"]))
             on_disk[str(meta.get("name", model_dir.name))] = versions
@@ -336,4 +347,26 @@ def _compare_registry(root: Path, db: _Database, result: Verification) -> None:
             result.differ(
                 f"registered model {name!r}: versions {sorted(on_disk[name])} in the folder, "
                 f"{sorted(stored[name])} in the database"
+            )
+
+
+def _compare_kinds(
+    mlruns: Path, registry_root: Path, conn: sqlite3.Connection, result: Verification
+) -> None:
+    """The kinds compared by count, and each logged model's status."""
+    on_disk, statuses = record_kinds.folder_counts(list(_experiment_dirs(mlruns)), registry_root)
+    stored = record_kinds.sqlite_counts(conn)
+    labels = {table: label for label, table in record_kinds.KINDS}
+    for table, count in on_disk.items():
+        result.kinds[table] = count
+        if table in stored and stored[table] != count:
+            result.differ(
+                f"{labels[table]}: {count} in the folder, {stored[table]} in the database"
+            )
+    in_db = dict(conn.execute("SELECT model_id, status FROM logged_models"))
+    for model_id, status in sorted(statuses.items()):
+        if model_id in in_db and int(in_db[model_id]) != status:
+            result.differ(
+                f"logged model {model_id}: status {status} in the folder, {in_db[model_id]} in "
+                "the database"
             )

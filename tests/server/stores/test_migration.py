@@ -4,13 +4,8 @@ what a failure, a difference or a cancel leave behind (nothing under the target'
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import psutil
@@ -22,7 +17,7 @@ from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.stores import migration, shares
-from tests.server.helpers import gone, tree_hash
+from tests.server.helpers import gone, interrupt_when, start_cli, tree_hash
 
 pytestmark = pytest.mark.process
 
@@ -43,7 +38,10 @@ def test_migrate_verify_switch(
     assert run_cli(["migrate", "rich", "--switch"], paths) == 0
     out = capsys.readouterr().out
     assert tree_hash(rich_store.parent) == before, "the folder store changed"
-    assert "verified: 4 experiments, 8 runs" in out and "2 versions" in out
+    assert "verified: 4 experiments, 1 experiment tags, 8 runs" in out
+    for kind in ("1 dataset inputs", "1 logged models", "1 traces", "1 assessments"):
+        assert kind in out
+    assert "2 model versions, 1 version tags, 1 aliases, 2 spans" in out
     assert "Artifacts were not copied" in out
     config = ConfigStore(paths).load().config
     target = migration.default_target(paths, config.get("rich"))
@@ -173,37 +171,22 @@ def test_ctrl_c_in_the_cli_leaves_nothing(
     _add(paths, rich_store)
     out = tmp_path / "out"
     out.mkdir()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "launcher", "migrate", "rich", "--to", str(out / "new.db")],
-        cwd=Path(__file__).parents[3],
-        env=dict(os.environ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # A shell's background job starts with SIGINT ignored, and Python keeps it so: give the
-        # CLI the default disposition a terminal gives it.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
+    proc = start_cli(["migrate", "rich", "--to", str(out / "new.db")])
+    children: list[int] = []
+
+    def converting() -> bool:
         # SIGINT once the converter's process runs (MLflow's import alone takes seconds there):
         # waiting for its temporary file instead raced a quick machine, which had converted the
         # small store and begun verifying by then.
-        deadline = time.monotonic() + 120
-        children: list[int] = []
-        while not children and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-            with contextlib.suppress(psutil.Error):
-                children = [
-                    c.pid
-                    for c in psutil.Process(proc.pid).children(recursive=True)
-                    if "migrate" in c.cmdline()
-                ]
-        assert children, "the migration did not start"
-        proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+        with contextlib.suppress(psutil.Error):
+            children[:] = [
+                c.pid
+                for c in psutil.Process(proc.pid).children(recursive=True)
+                if "migrate" in c.cmdline()
+            ]
+        return bool(children)
+
+    err = interrupt_when(proc, converting)
     assert proc.returncode == 1 and "Cancelled" in err, err
     assert list(out.iterdir()) == []
     assert gone(children)

@@ -1,0 +1,35 @@
+"""A real PostgreSQL for the tests that need one: a scratch database per test.
+
+Set LAUNCHER_TEST_POSTGRES to a superuser URL of a running server (.ci/run starts one and sets
+it); without it the tests that use :data:`MARKS` are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+ADMIN_URL = os.environ.get("LAUNCHER_TEST_POSTGRES", "")
+PASSWORD = ADMIN_URL.split("@", 1)[0].rsplit(":", 1)[-1] if "@" in ADMIN_URL else ""
+MARKS = [
+    pytest.mark.process,
+    pytest.mark.skipif(not ADMIN_URL, reason="LAUNCHER_TEST_POSTGRES is not set (no PostgreSQL)"),
+]
+
+
+def admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def scratch_database() -> Iterator[str]:
+    """A new empty database's URL (superuser), dropped afterwards: a fixture's body."""
+    name = "launcher_" + uuid.uuid4().hex[:10]
+    admin(f"CREATE DATABASE {name}")
+    yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
