@@ -115,3 +115,26 @@ def test_no_import_cycles() -> None:
 
     circles = sorted(f"{m} <-> {d}" for m in graph for d in graph[m] if m < d and reaches(d, m))
     assert circles == []
+
+
+def test_the_readme_code_layout_names_every_module_and_no_folder_is_crowded() -> None:
+    """A newcomer reads the layout before the code: a module it leaves out, or one that grew
+    past about 400 lines, or a folder of more than about 12 modules, is where they get lost."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Code layout") :]
+    layout = layout[: layout.index("\n## ", 1)]
+    modules = [p for p in (REPO / "launcher").rglob("*.py") if p.name != "__init__.py"]
+    unnamed = [str(p.relative_to(REPO)) for p in modules if f"`{p.name}`" not in layout]
+    assert unnamed == []
+    long = {
+        str(p.relative_to(REPO)): n
+        for p in modules
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 410
+    }
+    assert long == {}
+    crowded = {
+        str(d.relative_to(REPO)): n
+        for d in (REPO / "launcher").rglob("*")
+        if d.is_dir() and (n := len([p for p in d.glob("*.py") if p.name != "__init__.py"])) > 15
+    }
+    assert crowded == {}

@@ -231,7 +231,7 @@ class Controller(QObject):
 
     @property
     def fast_views(self) -> FastViews:
-        """Snapshot age, refresh on demand and on open (launcher.ui.fast_view)."""
+        """A fast view's age, its refresh on demand and on open (launcher.ui.fast_view)."""
         views = getattr(self, "_fast_views", None)
         if views is None:
             views = FastViews(

@@ -53,7 +53,7 @@ def build(project: Project, paths: AppPaths) -> bool:
     started = time.monotonic()
     cancel = threading.Event()
     try:
-        snap = fast_view.refresh(project, paths, progress=progress, cancel=cancel)
+        view = fast_view.refresh(project, paths, progress=progress, cancel=cancel)
     except KeyboardInterrupt:
         cancel.set()
         err("\nCancelled; the previous view (if any) is unchanged.")
@@ -64,8 +64,8 @@ def build(project: Project, paths: AppPaths) -> bool:
     if live:
         err("")
     print(
-        f"Snapshot of {project.store} taken ({snap.label}) in "
-        f"{time.monotonic() - started:.1f} s: {snap.path}. It is served read-only; artifacts "
+        f"Fast view of {project.store} made ({view.label}) in "
+        f"{time.monotonic() - started:.1f} s: {view.path}. It is served read-only; artifacts "
         "are read from the store's own location.",
         file=sys.stderr,
     )

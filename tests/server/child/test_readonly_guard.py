@@ -78,12 +78,12 @@ def test_refusal_is_an_mlflow_error() -> None:
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b""}
 
-    guard = ReadOnly(app, "a snapshot: open the live store")
+    guard = ReadOnly(app, "fast view: open the live store")
     scope = {"type": "http", "method": "POST", "path": "/api/2.0/mlflow/runs/create"}
     asyncio.run(guard(scope, receive, send))
     assert sent[0]["status"] == 403
     body = json.loads(sent[1]["body"])
-    assert body == {"error_code": "PERMISSION_DENIED", "message": "a snapshot: open the live store"}
+    assert body == {"error_code": "PERMISSION_DENIED", "message": "fast view: open the live store"}
     search = {"type": "http", "method": "POST", "path": "/ajax-api/2.0/mlflow/runs/search"}
     asyncio.run(guard(search, receive, send))
     assert called == ["/ajax-api/2.0/mlflow/runs/search"]
