@@ -35,7 +35,7 @@ from launcher.model import menu_layout
 from launcher.model.config import ConfigStore
 from launcher.model.paths import app_paths
 from launcher.server.manager import ServerManager
-from launcher.ui import menu as menu_mod
+from launcher.ui.tray import menu as menu_mod
 from launcher.ui.controller import Controller
 
 runs, flat = int(sys.argv[1]), sys.argv[2] == "flat"

@@ -31,7 +31,7 @@ EXPERIMENTS = [
 @pytest.fixture(autouse=True)
 def _gc_in_the_main_thread_only() -> Iterator[None]:
     """Python's cyclic GC runs in whichever thread allocates; collecting a Qt object from a
-    worker thread crashes Qt, at random and later. As in the app (launcher.ui.collector), the
+    worker thread crashes Qt, at random and later. As in the app (launcher.ui.common.collector), the
     tests collect in the main thread only, for every test that might create Qt objects
     (tests/server/test_manager.py included)."""
     gc.disable()

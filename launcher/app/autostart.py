@@ -96,7 +96,7 @@ class XdgAutostart:
 
 
 def _icon_path() -> str:
-    from launcher.ui.icons import asset
+    from launcher.ui.common.icons import asset
 
     return str(asset("launcher.png"))
 

@@ -2,7 +2,7 @@
 
 ``run_tray(args)`` hands over to a running instance when there is one (``open NAME``, or no name:
 the last used project or the settings); otherwise it shows the tray icon first thing and only
-then loads the rest (config, server manager, menus: :mod:`launcher.ui.tray_app`), so the icon
+then loads the rest (config, server manager, menus: :mod:`launcher.ui.tray.tray_app`), so the icon
 appears as fast as in a bare PySide6 script. Quit, the end of the session and SIGTERM/SIGINT
 all stop every server and wait until their trees are gone. MLflow is never imported here: it
 runs in the server children.
@@ -28,12 +28,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from launcher.app import appid
 from launcher.model.paths import AppPaths, app_paths
-from launcher.ui.collector import MainThreadCollector
-from launcher.ui.icons import app_icon, state_icon
-from launcher.ui.instance import InstanceLock, InstanceServer, hand_over, instance_name
+from launcher.ui.common.collector import MainThreadCollector
+from launcher.ui.common.icons import app_icon, state_icon
+from launcher.ui.tray.instance import InstanceLock, InstanceServer, hand_over, instance_name
 
 if TYPE_CHECKING:
-    from launcher.ui.tray_app import TrayApp
+    from launcher.ui.tray.tray_app import TrayApp
 
 log = logging.getLogger("launcher.tray")
 
@@ -137,7 +137,7 @@ def _build(
 ) -> TrayApp:
     from launcher.app import autostart as autostart_mod
     from launcher.server.spare import SparePool
-    from launcher.ui.tray_app import TrayApp
+    from launcher.ui.tray.tray_app import TrayApp
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)

@@ -196,7 +196,7 @@ class Controller(QObject):
             emit(self.notify, f"{name}: no snippet", str(exc), "error", name)
 
     def show_log(self, name: str) -> None:
-        from launcher.ui.log_viewer import LogViewer
+        from launcher.ui.tray.log_viewer import LogViewer
 
         project = self.find(name)
         path = (
@@ -212,7 +212,7 @@ class Controller(QObject):
         )
 
     def edit_project(self, name: str) -> None:
-        from launcher.ui.project_editor import ProjectEditor
+        from launcher.ui.settings.project_editor import ProjectEditor
 
         project = self._project_or_warn(name)
         if project is None:
@@ -244,9 +244,9 @@ class Controller(QObject):
         return views
 
     def move_to_sqlite(self, name: str) -> None:
-        """The "Move to SQLite…" dialog of a folder-store project (launcher.ui.migrate_dialog)."""
+        """The "Move to SQLite…" dialog of a folder-store project (settings/migrate_dialog.py)."""
         from launcher.model.switch import switch_to_database
-        from launcher.ui.migrate_dialog import MigrateDialog
+        from launcher.ui.settings.migrate_dialog import MigrateDialog
 
         project = self._project_or_warn(name)
         if project is None or self.is_team(name):
@@ -287,7 +287,7 @@ class Controller(QObject):
 
     def new_experiment_name(self, name: str) -> None:
         """The "New experiment name…" dialog for a project (its server's list when it runs)."""
-        from launcher.ui.name_dialog import NameDialog
+        from launcher.ui.tray.name_dialog import NameDialog
 
         project = self._project_or_warn(name)
         if project is None:
@@ -302,7 +302,7 @@ class Controller(QObject):
         self.team.refresh(self.config.catalogs)
 
     def show_settings(self) -> None:
-        from launcher.ui.settings_dialog import SettingsDialog
+        from launcher.ui.settings.settings_dialog import SettingsDialog
 
         self.windows.show(
             "settings",
@@ -326,7 +326,7 @@ class Controller(QObject):
         self.update_config(change)
 
     def about(self) -> None:
-        from launcher.ui.dialogs import show_about
+        from launcher.ui.common.dialogs import show_about
 
         show_about(self.paths)
 

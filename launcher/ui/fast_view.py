@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.ui.workers import run_in_thread
+from launcher.ui.common.workers import run_in_thread
 
 log = logging.getLogger(__name__)
 

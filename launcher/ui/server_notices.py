@@ -58,7 +58,7 @@ class ServerNotices(QObject):
     def _on_failed(self, name: str, failure: Failure) -> None:
         self.last_failed = name
         if failure.cause is Cause.SCHEMA_OUTDATED and name not in self._upgrading:
-            from launcher.ui.dialogs import confirm_schema_upgrade
+            from launcher.ui.common.dialogs import confirm_schema_upgrade
 
             project = self._find(name)
             if project is not None and confirm_schema_upgrade(name, failure):

@@ -19,7 +19,7 @@ from launcher.model.catalog import Catalogs, CatalogStatus, Listed, Merged
 from launcher.model.config import Config
 from launcher.model.paths import AppPaths
 from launcher.server.signals import emit
-from launcher.ui.workers import run_in_thread
+from launcher.ui.common.workers import run_in_thread
 
 log = logging.getLogger(__name__)
 

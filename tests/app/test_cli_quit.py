@@ -11,7 +11,7 @@ import pytest
 
 from launcher.app.cli import run_cli
 from launcher.model.paths import AppPaths
-from launcher.ui.instance import InstanceLock
+from launcher.ui.tray.instance import InstanceLock
 from tests.app.test_tray_instance import REPO, launcher_env
 
 pytestmark = pytest.mark.gui

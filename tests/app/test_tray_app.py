@@ -8,7 +8,7 @@ from launcher.app.start_tray import run_tray
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.state import State
-from launcher.ui.tray_app import TrayApp
+from launcher.ui.tray.tray_app import TrayApp
 from tests.ui.fakes import FakeFactory, alive
 from tests.ui.helpers import write_config
 
@@ -109,7 +109,7 @@ def test_the_app_log_rotates_and_keeps_a_few_copies(tmp_path) -> None:  # type: 
 
 def test_quit_message_stops_every_server_like_the_menu(qtbot, app, factory, monkeypatch) -> None:
     quits: list[bool] = []
-    monkeypatch.setattr("launcher.ui.tray_app.QApplication.quit", lambda: quits.append(True))
+    monkeypatch.setattr("launcher.ui.tray.tray_app.QApplication.quit", lambda: quits.append(True))
     with qtbot.waitSignal(app.manager.ready, timeout=5000):
         app.controller.start("Alpha")
     pids = factory.all_pids()

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from launcher.model.paths import AppPaths, app_paths
-from launcher.ui.instance import InstanceServer, hand_over, instance_name
+from launcher.ui.tray.instance import InstanceServer, hand_over, instance_name
 from tests.ui.helpers import write_config
 
 pytestmark = pytest.mark.gui

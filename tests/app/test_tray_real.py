@@ -15,7 +15,7 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server import rest
 from launcher.server.state import State
-from launcher.ui.tray_app import TrayApp
+from launcher.ui.tray.tray_app import TrayApp
 from tests.ui.fakes import alive
 from tests.ui.helpers import action, menu_entries, write_config
 

@@ -8,7 +8,7 @@ import pytest
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.ui.tray_app import TrayApp
+from launcher.ui.tray.tray_app import TrayApp
 from tests.ui.fakes import FakeFactory
 from tests.ui.helpers import write_config
 
@@ -60,7 +60,7 @@ def test_spare_follows_the_setting_and_the_menu(qtbot, paths: AppPaths, use_tray
 
 
 def test_settings_checkbox_saves_keep_warm(qtbot, paths: AppPaths) -> None:
-    from launcher.ui.settings_dialog import SettingsDialog
+    from launcher.ui.settings.settings_dialog import SettingsDialog
     from tests.ui.helpers import make_controller
 
     controller = make_controller(paths, FakeFactory(), [])
@@ -76,7 +76,7 @@ def test_ctrl_k_in_any_window_opens_find_project(qtbot, paths: AppPaths) -> None
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QWidget
 
-    from launcher.ui import menu_groups
+    from launcher.ui.tray import menu_groups
 
     write_config(paths, [Project("Alpha", "/data/a/mlruns")])
     app = TrayApp(paths, server_factory=FakeFactory(), use_tray=False)

@@ -10,7 +10,8 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 import pytest
 
-from launcher.ui import experiments_menu, python_picker
+from launcher.ui.settings import python_picker
+from launcher.ui.tray import experiments_menu
 from tests import naming_stores
 from tests.ui.rest_stub import RestStub
 

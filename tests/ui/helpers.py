@@ -11,7 +11,7 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.manager import ServerFactory, ServerManager
 from launcher.ui.controller import Controller
-from launcher.ui.menu import populate
+from launcher.ui.tray.menu import populate
 
 
 @dataclass

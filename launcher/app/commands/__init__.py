@@ -23,7 +23,7 @@ MODULES: tuple[str, ...] = (
     "quit",
     "config",
     "url",
-    "migrate",
+    "migrate.command",
     "refresh",
     "credentials",
 )

@@ -2,9 +2,9 @@
 
 What the Windows installer and uninstaller run before they replace or remove the program files
 (an exe in use cannot be overwritten on Windows). The request goes through the single-instance
-channel (:mod:`launcher.ui.instance`); the tray answers it with its normal Quit, which stops every
-server and waits for their process trees. The tray holds its instance lock until then, so the
-lock coming free is the proof that it is gone.
+channel (:mod:`launcher.ui.tray.instance`); the tray answers it with its normal Quit, which
+stops every server and waits for their process trees. The tray holds its instance lock until
+then, so the lock coming free is the proof that it is gone.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 
 from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, err
 from launcher.model.config import ConfigStore
-from launcher.ui.instance import InstanceLock, hand_over, instance_name
+from launcher.ui.tray.instance import InstanceLock, hand_over, instance_name
 
 DEFAULT_TIMEOUT = 120.0
 """Seconds to wait for the tray to stop its servers (each is asked first, then its tree ended)."""

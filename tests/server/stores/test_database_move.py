@@ -22,7 +22,7 @@ import psutil
 import pytest
 
 from launcher.app.cli import run_cli
-from launcher.app.commands import migrate_database
+from launcher.app.commands.migrate import to_database
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
@@ -144,7 +144,7 @@ def test_sqlite_store_moves_to_postgres(
     servers: list,
 ) -> None:
     before = started_local.read_bytes()
-    monkeypatch.setenv(migrate_database.PASSWORD_ENV, PASSWORD)  # the URL names the user only
+    monkeypatch.setenv(to_database.PASSWORD_ENV, PASSWORD)  # the URL names the user only
     user_only = database.replace(f":{PASSWORD}@", "@")
     shared = str(tmp_path / "shared")
     code = run_cli(_move(user_only, shared, "--switch"), paths)

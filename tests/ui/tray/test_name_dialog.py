@@ -12,8 +12,8 @@ from PySide6.QtGui import QGuiApplication
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.ui.name_dialog import NameDialog, snippet_for, stages_in
-from launcher.ui.notes import level_and_text
+from launcher.ui.common.notes import level_and_text
+from launcher.ui.tray.name_dialog import NameDialog, snippet_for, stages_in
 from tests import naming_stores
 from tests.naming_stores import PREFIX
 from tests.ui.rest_stub import RestStub

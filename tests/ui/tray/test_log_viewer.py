@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QGuiApplication
 
-from launcher.ui import log_viewer
-from launcher.ui.log_viewer import LogViewer
+from launcher.ui.tray import log_viewer
+from launcher.ui.tray.log_viewer import LogViewer
 
 pytestmark = pytest.mark.gui
 
@@ -79,7 +79,7 @@ def test_copy_puts_the_log_on_the_clipboard(qtbot, tmp_path: Path) -> None:
 def test_the_collector_keeps_gc_in_the_gui_thread(qtbot) -> None:
     import gc
 
-    from launcher.ui.collector import MainThreadCollector
+    from launcher.ui.common.collector import MainThreadCollector
 
     gc.enable()
     collector = MainThreadCollector(interval_ms=10)

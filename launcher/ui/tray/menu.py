@@ -17,10 +17,10 @@ from launcher.model.menu_layout import FLAT_LIMIT
 from launcher.model.project import Project
 from launcher.model.stores import StoreError, StoreKind
 from launcher.server.manager import State
+from launcher.ui.common.icons import project_icon
 from launcher.ui.controller import Controller
-from launcher.ui.icons import project_icon
-from launcher.ui.menu_groups import add_grouped
 from launcher.ui.team import label, tooltip
+from launcher.ui.tray.menu_groups import add_grouped
 
 
 class ClickableSubmenus(QMenu):
@@ -128,7 +128,7 @@ def _add_project(menu: QMenu, controller: Controller, listed: Listed) -> None:
     opener.setFont(font)
     url = controller.manager.url(name)
     if running and url:
-        from launcher.ui.experiments_menu import ExperimentsMenu  # loads in the background
+        from launcher.ui.tray.experiments_menu import ExperimentsMenu  # loads in the background
 
         experiments = ExperimentsMenu(
             listed.project, url, lambda link: controller.open_link(name, link), parent=sub

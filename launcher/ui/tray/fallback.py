@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from launcher.ui.common.icons import app_icon
 from launcher.ui.controller import Controller
-from launcher.ui.icons import app_icon
-from launcher.ui.menu import ClickableSubmenus, populate
+from launcher.ui.tray.menu import ClickableSubmenus, populate
 
 
 class FallbackWindow(QWidget):

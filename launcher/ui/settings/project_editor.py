@@ -30,14 +30,14 @@ from launcher.model.extra_args import join_args, split_args
 from launcher.model.project import Project, ProjectError, validate
 from launcher.model.stores import Store, StoreError, StoreKind, parse_store
 from launcher.server.manager import State
-from launcher.ui.doctor_check import DoctorCheck
+from launcher.ui.common.icons import app_icon
+from launcher.ui.common.notes import held_note, show_note
+from launcher.ui.common.widgets import named
+from launcher.ui.common.workers import run_in_thread
 from launcher.ui.hosts import EditorHost
-from launcher.ui.icons import app_icon
-from launcher.ui.notes import held_note, show_note
-from launcher.ui.python_picker import PythonPicker
-from launcher.ui.store_browse import store_browse_button
-from launcher.ui.widgets import named
-from launcher.ui.workers import run_in_thread
+from launcher.ui.settings.doctor_check import DoctorCheck
+from launcher.ui.settings.python_picker import PythonPicker
+from launcher.ui.settings.store_browse import store_browse_button
 
 EXISTS_DEBOUNCE_MS = 400
 EXISTS_TIMEOUT = 10.0

@@ -14,9 +14,9 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreKind
 from launcher.server.stores.discovery import Discovery, Found, Progress
-from launcher.ui.discover_dialog import DiscoverDialog
-from launcher.ui.found_stores import COL_NAME, COL_NOTE
-from launcher.ui.notes import level_and_text
+from launcher.ui.common.notes import level_and_text
+from launcher.ui.settings.discover_dialog import DiscoverDialog
+from launcher.ui.settings.found_stores import COL_NAME, COL_NOTE
 from tests import naming_stores
 from tests.ui.helpers import write_config
 

@@ -34,10 +34,10 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.snippet import tracking_snippet
 from launcher.model.stores import StoreError
-from launcher.ui.icons import app_icon
-from launcher.ui.notes import note, show_note
-from launcher.ui.widgets import named
-from launcher.ui.workers import run_in_thread
+from launcher.ui.common.icons import app_icon
+from launcher.ui.common.notes import note, show_note
+from launcher.ui.common.widgets import named
+from launcher.ui.common.workers import run_in_thread
 
 NamesReader = Callable[[], list[str]]
 """Every experiment name of the project's store (blocking, may raise)."""

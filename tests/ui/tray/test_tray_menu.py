@@ -18,10 +18,10 @@ from launcher.server.checks.failures import Cause, Failure
 from launcher.server.signals import emit
 from launcher.server.state import State
 from launcher.ui.controller import Controller
-from launcher.ui.fallback import FallbackWindow
-from launcher.ui.log_viewer import LogViewer
-from launcher.ui.menu import ClickableSubmenus, populate
-from launcher.ui.tray_icon import TrayIcon
+from launcher.ui.tray.fallback import FallbackWindow
+from launcher.ui.tray.log_viewer import LogViewer
+from launcher.ui.tray.menu import ClickableSubmenus, populate
+from launcher.ui.tray.tray_icon import TrayIcon
 from tests.ui.fakes import FakeFactory, alive
 from tests.ui.helpers import (
     FakeAutostart,
@@ -284,7 +284,7 @@ def test_quit_is_forwarded(qtbot, controller) -> None:
 
 
 def test_icons_exist_for_every_state() -> None:
-    from launcher.ui import icons
+    from launcher.ui.common import icons
 
     for state in icons.STATES:
         assert (icons.assets_dir() / f"tray-{state}.png").is_file()

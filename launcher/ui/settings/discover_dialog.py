@@ -43,7 +43,11 @@ from launcher.model.config import Config
 from launcher.model.project import Project
 from launcher.server.signals import emit
 from launcher.server.stores.discovery import DEFAULT_DEPTH, Discovery, Progress
-from launcher.ui.found_stores import (
+from launcher.ui.common.icons import app_icon
+from launcher.ui.common.notes import COLORS, note, show_note
+from launcher.ui.common.widgets import named
+from launcher.ui.common.workers import run_with_progress
+from launcher.ui.settings.found_stores import (
     COL_EXPERIMENTS,
     COL_KIND,
     COL_NAME,
@@ -56,10 +60,6 @@ from launcher.ui.found_stores import (
     summary,
     unique_name,
 )
-from launcher.ui.icons import app_icon
-from launcher.ui.notes import COLORS, note, show_note
-from launcher.ui.widgets import named
-from launcher.ui.workers import run_with_progress
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from launcher.ui.icons import app_icon
+from launcher.ui.common.icons import app_icon
 
 POLL_MS = 500
 TAIL_BYTES = 256_000

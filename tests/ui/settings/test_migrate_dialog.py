@@ -13,7 +13,7 @@ from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.stores import fast_view
-from launcher.ui.migrate_dialog import MigrateDialog
+from launcher.ui.settings.migrate_dialog import MigrateDialog
 from tests.ui.fakes import FakeFactory
 from tests.ui.helpers import action, make_controller, menu_entries, write_config
 

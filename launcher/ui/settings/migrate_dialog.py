@@ -2,7 +2,7 @@
 
 The dialog receives what it needs (the project, the app's paths, and what to do when the user
 chose to switch); it imports nothing of whoever opened it. The migration runs in a worker
-thread (``launcher.ui.workers``); Cancel sets an event the migration checks, which kills
+thread (``launcher.ui.common.workers``); Cancel sets an event the migration checks, which kills
 MLflow's converter and deletes the temporary file. Closing the window while it runs cancels it.
 """
 
@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.stores import migration
-from launcher.ui.widgets import named
-from launcher.ui.workers import run_with_progress
+from launcher.ui.common.widgets import named
+from launcher.ui.common.workers import run_with_progress
 
 
 class MigrateDialog(QDialog):

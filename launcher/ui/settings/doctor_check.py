@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QWidget
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.ui.widgets import named
-from launcher.ui.workers import run_in_thread
+from launcher.ui.common.widgets import named
+from launcher.ui.common.workers import run_in_thread
 
 MARKS = {"ok": "✔", "warning": "⚠", "error": "✖"}
 

@@ -14,7 +14,7 @@ from launcher.model.links import ExperimentMenu
 from launcher.model.naming import Experiment
 from launcher.model.project import Project
 from launcher.server.stores import experiments
-from launcher.ui.experiments_menu import LOADING, ExperimentsMenu
+from launcher.ui.tray.experiments_menu import LOADING, ExperimentsMenu
 from tests.model.test_links import ui_ids
 from tests.naming_stores import PREFIX, PROJECT_ACTIVE
 from tests.ui.rest_stub import RestStub

@@ -24,10 +24,10 @@ from launcher.server.manager import ServerFactory, ServerManager, mlflow_server
 from launcher.server.signals import emit
 from launcher.server.spare import SparePool
 from launcher.ui.controller import Controller
-from launcher.ui.fallback import FallbackWindow
 from launcher.ui.hosts import Autostart
-from launcher.ui.project_finder import SHORTCUT
-from launcher.ui.tray_icon import TrayIcon
+from launcher.ui.tray.fallback import FallbackWindow
+from launcher.ui.tray.project_finder import SHORTCUT
+from launcher.ui.tray.tray_icon import TrayIcon
 
 log = logging.getLogger("launcher.tray")
 
@@ -80,7 +80,7 @@ class TrayApp(QObject):
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             pressed = QKeySequence(event.keyCombination())
             if pressed.matches(self._find_keys) == QKeySequence.SequenceMatch.ExactMatch:
-                from launcher.ui.menu_groups import show_finder
+                from launcher.ui.tray.menu_groups import show_finder
 
                 show_finder(self.controller)
                 return True

@@ -17,10 +17,10 @@ from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.python.interpreters import Interpreter
-from launcher.ui import python_picker
 from launcher.ui.controller import Controller
-from launcher.ui.project_editor import ProjectEditor
-from launcher.ui.settings_dialog import SettingsDialog
+from launcher.ui.settings import python_picker
+from launcher.ui.settings.project_editor import ProjectEditor
+from launcher.ui.settings.settings_dialog import SettingsDialog
 from tests.ui.fakes import FakeFactory
 from tests.ui.helpers import FakeAutostart, make_controller, write_config
 

@@ -32,11 +32,11 @@ from PySide6.QtWidgets import (
 from launcher.model.config import Config
 from launcher.model.project import Project
 from launcher.server.manager import POLICY_KEEP, POLICY_STOP
+from launcher.ui.common.icons import app_icon, project_icon
+from launcher.ui.common.widgets import named
 from launcher.ui.hosts import SettingsHost
-from launcher.ui.icons import app_icon, project_icon
-from launcher.ui.project_editor import ProjectEditor
+from launcher.ui.settings.project_editor import ProjectEditor
 from launcher.ui.team import label, tooltip
-from launcher.ui.widgets import named
 
 _NAME = Qt.ItemDataRole.UserRole
 
@@ -153,7 +153,7 @@ class SettingsDialog(QDialog):
     @Slot()
     def add_from_folder(self) -> None:
         """Find the stores under a folder or share and add the chosen ones."""
-        from launcher.ui.discover_dialog import DiscoverDialog
+        from launcher.ui.settings.discover_dialog import DiscoverDialog
 
         dialog = DiscoverDialog(
             self.controller.update_config,

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QMenu
 from launcher.model.menu_layout import GROUP_MAX
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.ui.menu import populate
-from launcher.ui.menu_groups import show_finder
+from launcher.ui.tray.menu import populate
+from launcher.ui.tray.menu_groups import show_finder
 from tests.ui.fakes import FakeFactory
 from tests.ui.helpers import make_controller, write_config
 

@@ -14,10 +14,10 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
 
 from launcher.server.python.interpreters import Interpreter
-from launcher.ui.dialogs import mlflow_version
-from launcher.ui.notes import held_note, show_note
-from launcher.ui.widgets import named
-from launcher.ui.workers import run_in_thread
+from launcher.ui.common.dialogs import mlflow_version
+from launcher.ui.common.notes import held_note, show_note
+from launcher.ui.common.widgets import named
+from launcher.ui.common.workers import run_in_thread
 
 _interpreters: list[Interpreter] | None = None
 """Interpreters found by the first picker of this session; later pickers reuse the list."""

@@ -14,8 +14,8 @@ import os
 import sys
 import urllib.parse
 
-from launcher.app.commands import move_common
 from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, err
+from launcher.app.commands.migrate import shared
 from launcher.model.config import ConfigStore
 from launcher.model.project import Project
 from launcher.model.stores import redact
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, store: ConfigStore, project: Project) -> int:
         err(f"error: {exc}")
         return EXIT_FAIL
     err(f"Moving {the_plan.source} to {the_plan.target} (Ctrl-C cancels)...")
-    result = move_common.run_move(
+    result = shared.run_move(
         lambda progress, cancel: database_move.migrate(
             the_plan, store.paths, progress=progress, cancel=cancel
         ),
@@ -74,12 +74,12 @@ def run(args: argparse.Namespace, store: ConfigStore, project: Project) -> int:
         return EXIT_FAIL
     switched = None
     if result.ok and args.switch:
-        switched = move_common.switch(
+        switched = shared.switch(
             store,
             project.name,
             the_plan.url,
             kept_as=the_plan.source_kind.value,
             artifacts=the_plan.artifacts,
         )
-    move_common.print_result(result, args.json, project.name, the_plan.target, switched)
+    shared.print_result(result, args.json, project.name, the_plan.target, switched)
     return EXIT_OK if result.ok else EXIT_FAIL

@@ -15,7 +15,7 @@ from launcher.model.menu_layout import Group, layout
 from launcher.model.stores import StoreError
 from launcher.server.manager import State
 from launcher.ui.controller import Controller
-from launcher.ui.project_finder import SHORTCUT, ProjectFinder, Row
+from launcher.ui.tray.project_finder import SHORTCUT, ProjectFinder, Row
 
 AddProject = Callable[[QMenu, Controller, Listed], None]
 _finders: list[ProjectFinder] = []

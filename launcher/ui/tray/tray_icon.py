@@ -14,9 +14,9 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
+from launcher.ui.common.icons import state_icon
 from launcher.ui.controller import Controller
-from launcher.ui.icons import state_icon
-from launcher.ui.menu import ClickableSubmenus, populate
+from launcher.ui.tray.menu import ClickableSubmenus, populate
 
 _LEVELS = {
     "info": QSystemTrayIcon.MessageIcon.Information,

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QMenu, QToolButton, QWidget
 
 from launcher.model.stores import StoreError, StoreKind, parse_store
-from launcher.ui.widgets import named
+from launcher.ui.common.widgets import named
 
 
 def store_browse_button(edit: QLineEdit, parent: QWidget) -> QToolButton:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 from launcher.model.links import ExperimentMenu, MenuGroup
 from launcher.model.naming import DEFAULT_PER_STAGE
 from launcher.model.project import Project
-from launcher.ui.workers import run_in_thread
+from launcher.ui.common.workers import run_in_thread
 
 log = logging.getLogger(__name__)
 

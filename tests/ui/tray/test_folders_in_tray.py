@@ -18,11 +18,11 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.state import State
 from launcher.ui.controller import Controller
-from launcher.ui.discover_dialog import DiscoverDialog
-from launcher.ui.experiments_menu import ExperimentsMenu
-from launcher.ui.menu import populate
-from launcher.ui.name_dialog import NameDialog
-from launcher.ui.settings_dialog import SettingsDialog
+from launcher.ui.settings.discover_dialog import DiscoverDialog
+from launcher.ui.settings.settings_dialog import SettingsDialog
+from launcher.ui.tray.experiments_menu import ExperimentsMenu
+from launcher.ui.tray.menu import populate
+from launcher.ui.tray.name_dialog import NameDialog
 from tests.model.test_links import ui_ids
 from tests.naming_stores import PREFIX, PROJECT_ACTIVE
 from tests.ui.fakes import FakeFactory, FakeServer, alive

@@ -1,5 +1,5 @@
 """``mlflow-launcher migrate NAME [--to FILE.db|DATABASE-URL] [--switch]``: a folder store to
-SQLite, or a folder or SQLite store to a team database (``migrate_database.py``).
+SQLite, or a folder or SQLite store to a team database (``to_database.py``).
 
 Progress on standard error, the verified report on standard output; Ctrl-C cancels and
 leaves no file under the target's name. ``--switch`` points the project at the new database
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 
-from launcher.app.commands import migrate_database, move_common
 from launcher.app.commands.common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -19,6 +18,7 @@ from launcher.app.commands.common import (
     load,
     refuse_team_edit,
 )
+from launcher.app.commands.migrate import shared, to_database
 from launcher.model.config import ConfigStore
 from launcher.server.stores import database_move, migration
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
         refuse_team_edit(config, store.paths, args.name)
     project = find_project(config, store.paths, args.name)
     if database_move.is_database_url(args.to):
-        return migrate_database.run(args, store, project)
+        return to_database.run(args, store, project)
     try:
         the_plan = migration.plan(project, store.paths, args.to)
     except migration.MigrationError as exc:
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
     if the_plan.warning:
         err(f"warning: {the_plan.warning}")
     err(f"Moving {the_plan.source} to {the_plan.target} (Ctrl-C cancels)...")
-    result = move_common.run_move(
+    result = shared.run_move(
         lambda progress, cancel: migration.migrate(
             the_plan, store.paths, progress=progress, cancel=cancel
         ),
@@ -78,8 +78,8 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
         return EXIT_FAIL
     switched = None
     if result.ok and args.switch:
-        switched = move_common.switch(store, project.name, str(the_plan.target))
-    move_common.print_result(result, args.json, project.name, str(the_plan.target), switched)
+        switched = shared.switch(store, project.name, str(the_plan.target))
+    shared.print_result(result, args.json, project.name, str(the_plan.target), switched)
     if result.ok and not switched and not args.json:
         print(
             f"The project still serves the folder. Switch with: mlflow-launcher edit "
