@@ -2,8 +2,9 @@
 
 Starting a real MLflow server takes many seconds on a small machine; the server-side tests do
 that already (tests/server/stores/test_experiments.py). The UI tests need the same answers,
-quickly and with a delay they control: this serves ``ajax-api/2.0/mlflow/experiments/search`` from the
-experiments of a real store (read with the core's own store reader), as MLflow returns them.
+quickly and with a delay they control: this serves ``ajax-api/2.0/mlflow/experiments/search``
+from the experiments of a real store (read with the core's own store reader), as MLflow returns
+them.
 """
 
 from __future__ import annotations
