@@ -36,10 +36,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench import warm_open  # noqa: E402
-from bench.warm_open import TIMEOUT, Tray, origin, plain_mlflow_ui_times  # noqa: E402
+from bench.warm_open import Tray, origin, plain_mlflow_ui_times  # noqa: E402
 from tests.app import xsession  # noqa: E402
 
 GOAL = 0.1
+OPEN_TIMEOUT = 150.0
+"""A server start gives up after 120 s (process.READY_TIMEOUT): no open by then is a failure."""
 KINDS = ("folder", "sqlite")
 WARM_LINE = r"spare \d+ warm after"
 STARTING = re.compile(r"=== starting '([^']+)' on (\S+)")
@@ -75,7 +77,7 @@ def three_in_a_row(tray: Tray, home: Path, names: list[str]) -> dict[str, tuple[
         clicked[name] = time.time()
         subprocess.run([sys.executable, "-m", "launcher", "open", name], env=tray.env, cwd=REPO,
                        check=True, timeout=60)  # fmt: skip
-    deadline = time.monotonic() + TIMEOUT
+    deadline = time.monotonic() + OPEN_TIMEOUT
     while tray.opens() < len(names):
         if time.monotonic() > deadline:
             raise RuntimeError(f"only {tray.opens()} of {names} were opened")
@@ -105,8 +107,22 @@ def settled(tray: Tray, pattern: str, seen: int, timeout: float = 120.0) -> bool
 def tray_run(
     session_env: dict[str, str], root: Path, stores: dict[str, Path], kind: str, count: int
 ) -> dict[str, Any]:
-    """One tray with ``warm_spares=count``: idle memory, three clicks, memory with them served."""
+    """One tray with ``warm_spares=count``: idle memory, three clicks, memory with them served.
+
+    A run that fails says why and keeps its logs (the temp folder goes), the other runs go on."""
     home = warm_open.make_home(root, stores, True, f"home-{kind}-{count}", warm_spares=count)
+    try:
+        return _tray_run(session_env, root, home, kind, count)
+    except RuntimeError as exc:
+        kept = Path(tempfile.mkdtemp(prefix=f"three_in_a_row-{kind}-{count}-"))
+        shutil.copytree(home / "logs", kept / "logs", dirs_exist_ok=True)
+        print(f"{kind}, warm_spares={count}: {exc} (logs kept in {kept})", file=sys.stderr)
+        return {"error": str(exc)}
+
+
+def _tray_run(
+    session_env: dict[str, str], root: Path, home: Path, kind: str, count: int
+) -> dict[str, Any]:
     tray = Tray(session_env, home, root / f"opens-{kind}-{count}")
     try:
         tray.wait_log(WARM_LINE, count - 1)  # the pool is full
@@ -168,6 +184,10 @@ def main() -> int:
               f"(runs {runs_text} s)")  # fmt: skip
         for count in counts:
             run = runs[kind, count]
+            if "error" in run:
+                met = met and count != max(counts)
+                print(f"    warm_spares={count} FAILED: {run['error']}")
+                continue
             h_text, h_ok = ratios_text([h for h, _ in run["times"]], health)
             p_text, p_ok = ratios_text([p for _, p in run["times"]], page)
             ok = h_ok and p_ok
