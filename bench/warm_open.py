@@ -30,6 +30,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -44,15 +45,27 @@ GOAL = 0.1
 TIMEOUT = 300.0
 RECORDER = textwrap.dedent(
     """
-    import json, sys, time, urllib.request
+    import http.cookiejar, json, sys, time, urllib.parse, urllib.request
     url = sys.argv[1]
-    root = url.split("#")[0]
-    with urllib.request.urlopen(root + "health", timeout=30) as r:
+    parts = urllib.parse.urlsplit(url)
+    origin = parts.scheme + "://" + parts.netloc
+    with urllib.request.urlopen(origin + "/health", timeout=30) as r:
         ok = r.read() == b"OK"
+    t = time.time()
+    # The page as a browser gets it: the keyed link sets the server's cookie, then redirects.
+    cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    try:
+        with urllib.request.build_opener(cookies).open(url.split("#")[0], timeout=60) as r:
+            page = r.status == 200 and b"<html" in r.read().lower()
+    except OSError:
+        page = False
+    record = {{"t": t, "t_page": time.time(), "url": url, "ok": ok, "page": page}}
     with open({log!r}, "a", encoding="utf-8") as f:
-        f.write(json.dumps({{"t": time.time(), "url": url, "ok": ok}}) + "\\n")
+        f.write(json.dumps(record) + "\\n")
     """
 )
+"""The BROWSER the tray calls: it records when /health answered OK (``t``) and when the UI's
+page was served (``t_page``), fetched as a browser does with the link's access key."""
 
 
 def make_stores(root: Path) -> dict[str, Path]:
@@ -68,12 +81,15 @@ def make_stores(root: Path) -> dict[str, Path]:
     return stores
 
 
-def make_home(root: Path, stores: dict[str, Path], keep_warm: bool) -> Path:
-    home = root / ("home-warm" if keep_warm else "home-cold")
+def make_home(
+    root: Path, stores: dict[str, Path], keep_warm: bool, name: str = "", **settings: object
+) -> Path:
+    """A launcher home with ``stores`` as projects (named by their keys) and ``settings``."""
+    home = root / (name or ("home-warm" if keep_warm else "home-cold"))
     (home / "config").mkdir(parents=True)
     config = {
         "schema": 1,
-        "settings": {"last_project": "", "keep_warm": keep_warm, "idle_stop_minutes": 0},
+        "settings": {"last_project": "", "keep_warm": keep_warm, "idle_stop_minutes": 0} | settings,
         "catalogs": [],
         "projects": [{"name": kind, "store": str(path)} for kind, path in stores.items()],
     }
@@ -147,8 +163,27 @@ class Tray:
             self.proc.wait()
 
 
+def origin(url: str) -> str:
+    """``http://host:port`` of ``url`` (no path, no key, no route): which server it is."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def ui_page_served(base: str) -> bool:
+    """Did the server at ``base`` serve MLflow's UI page (HTML) just now?"""
+    with contextlib.suppress(OSError), urllib.request.urlopen(base + "/", timeout=60) as r:
+        return r.status == 200 and b"<html" in r.read().lower()
+    return False
+
+
 def plain_mlflow_ui(store: Path, kind: str, workdir: Path) -> float:
     """Seconds from ``mlflow ui --backend-store-uri STORE`` to /health OK (then stopped)."""
+    return plain_mlflow_ui_times(store, kind, workdir)[0]
+
+
+def plain_mlflow_ui_times(store: Path, kind: str, workdir: Path) -> tuple[float, float]:
+    """Seconds from ``mlflow ui --backend-store-uri STORE`` to /health OK and to its UI page
+    served (then stopped)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -167,7 +202,10 @@ def plain_mlflow_ui(store: Path, kind: str, workdir: Path) -> float:
             url = f"http://127.0.0.1:{port}/health"
             with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as r:
                 if r.read() == b"OK":
-                    return time.time() - started
+                    health = time.time() - started
+                    if not ui_page_served(f"http://127.0.0.1:{port}"):
+                        raise RuntimeError("mlflow ui answered /health but served no UI page")
+                    return health, time.time() - started
             time.sleep(0.05)
         raise RuntimeError("mlflow ui did not answer /health")
     finally:

@@ -136,7 +136,7 @@ def _build(
     first: dict[str, Any] | None,
 ) -> TrayApp:
     from launcher.app import autostart as autostart_mod
-    from launcher.server.spare import SparePool
+    from launcher.server.spare_pool import SparePool
     from launcher.ui.tray.tray_app import TrayApp
 
     app = QApplication.instance()

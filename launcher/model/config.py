@@ -40,6 +40,9 @@ class Settings:
     """MLflow's own usage telemetry from the servers we start: off unless the user opts in."""
     keep_warm: bool = True
     """Keep a spare server with MLflow imported, so a click serves in about a second."""
+    warm_spares: int = 3
+    """How many spares to keep warm (each about 250 MB; extra ones only while memory allows):
+    this many projects opened back to back are all served fast. Not in the settings dialog yet."""
     recent: list[str] = field(default_factory=list)
     """Recently opened projects, most recent first (the menu lists a few at the top)."""
     view_refresh_minutes: int = 15

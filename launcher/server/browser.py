@@ -6,6 +6,7 @@ on its own experiments, which takes a REST call: both would freeze the tray if d
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -18,10 +19,24 @@ log = logging.getLogger(__name__)
 Opener = Callable[[str], Any]
 
 
+_first_use = threading.Lock()
+_registered = False
+
+
 def open_in_browser(url: str) -> bool:
-    """The real opener: Python's ``webbrowser`` (honours BROWSER), imported when first used."""
+    """The real opener: Python's ``webbrowser`` (honours BROWSER), imported when first used.
+
+    Its first use registers the browsers, and another thread opening meanwhile finds the list
+    empty and opens nothing (no error): three projects served at once after the tray started
+    lost a tab that way. So the first use is done once, under a lock, before any open."""
     import webbrowser
 
+    global _registered
+    with _first_use:
+        if not _registered:
+            with contextlib.suppress(webbrowser.Error):
+                webbrowser.get()
+            _registered = True
     return webbrowser.open(url)
 
 

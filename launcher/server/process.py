@@ -8,7 +8,6 @@ starting means the process runs but has no URL yet; running means ``/health`` sa
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import os
 import subprocess
@@ -31,7 +30,7 @@ from launcher.server.state import State
 from launcher.server.stores import artifact_root, fast_view, schema
 
 if TYPE_CHECKING:
-    from launcher.server.spare import Spare, SparePool
+    from launcher.server.spare_pool import Spare, SparePool
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ class MlflowServer:
         on_change: Callable[[MlflowServer], None] | None = None,
         spares: SparePool | None = None,
     ) -> None:
-        """``spares``: a warm spare to serve from when it fits (launcher.server.spare)."""
+        """``spares``: warm spares to serve from when one fits (launcher.server.spare_pool)."""
         self.spares = spares
         self.project = project
         self.paths = paths
@@ -238,11 +237,8 @@ class MlflowServer:
             )
         after = schema.check(store, env)
         if after.state is not schema.SchemaState.CURRENT:
-            raise ServerFailed(
-                Failure(
-                    Cause.SCHEMA_OUTDATED, f"after the upgrade the schema is {after.state.value}."
-                )
-            )
+            message = f"after the upgrade the schema is {after.state.value}."
+            raise ServerFailed(Failure(Cause.SCHEMA_OUTDATED, message))
 
     def _spawn_until_ready(self, store: Store, env: environment.PythonEnv) -> str:
         host, fixed_port = commands.host_and_port(self.project)
@@ -272,10 +268,8 @@ class MlflowServer:
             )
             if self.fast_view is not None:
                 cmd.env.update(fast_view.guard_env(self.project, self.fast_view, cmd.lean))
-            spare = self.spares.claim(cmd) if self.spares and not fixed_port else None
-            if spare is not None and spare.port is not None:
-                port = spare.port
-                cmd = dataclasses.replace(cmd, port=port)
+            cmd, spare = self.spares.take(cmd) if self.spares and not fixed_port else (cmd, None)
+            port = cmd.port
             cmd, self.access_key = access_key.guard(cmd, self.project, self.paths)
             self.lean = cmd.lean
             self.port = port
@@ -283,7 +277,7 @@ class MlflowServer:
                 self._log.note(f"=== the store has no models/ folder; model registry: {registry}")
             failure = self._run_until_ready(cmd, spare)
             if spare is not None and self.spares is not None:
-                self.spares.replenish()
+                self.spares.replenish(spare)
             if failure is None:
                 access_key.started(
                     self.paths, self.project, cmd.base_url, self.pid, self.access_key
@@ -323,11 +317,9 @@ class MlflowServer:
     def _run_spare_until_ready(self, cmd: commands.ServerCommand, spare: Spare) -> Failure | None:
         """Serve from the warm spare: its process becomes this project's server."""
         self._log.note(f"=== served by the warm spare (pid {spare.pid}, MLflow already imported)")
-        try:
-            proc = spare.assign(cmd, self._take_line)
-        except OSError as exc:
-            self._log.note(f"=== the warm spare is gone ({exc}); starting afresh")
-            spare.stop()
+        proc = spare.assign(cmd, self._take_line)
+        if proc is None:
+            self._log.note("=== the warm spare is gone; starting afresh")
             return Failure(Cause.PORT_TAKEN, "the warm spare was gone.")
         with self._lock:
             self._proc = proc

@@ -1,9 +1,10 @@
-"""The warm spare: one server process kept ready, MLflow imported, no store opened.
+"""A warm spare: one server process kept ready, MLflow imported, no store opened.
 
 A click then costs opening the stores and the first /health instead of Python start-up plus
-about 6 s of imports. :class:`SparePool` keeps at most one spare (``child/spare.py`` is what
-runs in it), hands it to the first project it can serve exactly as a fresh server would
-(:meth:`Spare.fits`), and starts the next one once that project is served.
+about 6 s of imports. This module holds one spare process: its command, its output until a
+project takes it, and the hand-over (:meth:`Spare.fits`, :meth:`Spare.assign`);
+``child/spare.py`` is what runs in it. How many spares are kept, which one a click gets and
+when the next ones start is :mod:`launcher.server.spare_pool`'s job.
 
 What takes today's path instead: another Python environment, the fallback server, a fixed port
 or another host, and any difference in a setting MLflow reads at import (a static prefix,
@@ -20,7 +21,6 @@ import collections
 import contextlib
 import json
 import logging
-import os
 import subprocess
 import threading
 import time
@@ -33,15 +33,12 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server import lifeline
 from launcher.server.child.spare import SPARE_MARK, comparable
-from launcher.server.python import environment, telemetry
+from launcher.server.python import environment
 from launcher.server.python import server_command as commands
 
 log = logging.getLogger(__name__)
 
 SPARE_HOST = "127.0.0.1"
-UNUSED_SPARE_SECONDS = 180.0
-"""With 'keep warm' off, a spare the menu started and nobody used is stopped after this."""
-PORT_WAIT_SECONDS = 10.0
 LineSink = Callable[[str], None]
 
 
@@ -96,6 +93,8 @@ class Spare:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _has_port: threading.Event = field(default_factory=threading.Event)
     reader: threading.Thread | None = None
+    on_warm: Callable[[Spare], None] | None = None
+    """Called (on the reader thread) when MLflow is imported: the pool starts the next one."""
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -116,8 +115,10 @@ class Spare:
             and comparable(cmd.env) == self.command.env
         )
 
-    def assign(self, cmd: commands.ServerCommand, sink: LineSink) -> subprocess.Popen[bytes]:
-        """Hand a project's settings over; from now on the spare is that project's server."""
+    def assign(self, cmd: commands.ServerCommand, sink: LineSink) -> subprocess.Popen[bytes] | None:
+        """Hand a project's settings over; from now on the spare is that project's server.
+
+        None if the spare died meanwhile (it is stopped; the caller starts afresh)."""
         with self._lock:
             for line in self._lines:
                 sink(line)
@@ -125,8 +126,13 @@ class Spare:
             self._sink = sink
         settings = {"env": cmd.env, "host": cmd.host, "port": self.port}
         assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps(settings) + "\n").encode("utf-8"))
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write((json.dumps(settings) + "\n").encode("utf-8"))
+            self.proc.stdin.flush()
+        except OSError as exc:
+            log.info("the warm spare %s is gone: %s", self.pid, exc)
+            self.stop()
+            return None
         return self.proc
 
     def wait_for_port(self, timeout: float) -> int | None:
@@ -173,144 +179,27 @@ class Spare:
         if payload.get("warm"):
             self.warm = True
             log.info("spare %s warm after %.1f s", self.pid, time.monotonic() - self.started_at)
+            if self.on_warm is not None:
+                self.on_warm(self)
 
 
-def start_spare(command: SpareCommand) -> Spare:
-    """Start a spare process, tied to the launcher's lifetime like every server."""
+def start_spare(
+    command: SpareCommand,
+    *,
+    low_priority: bool = True,
+    on_warm: Callable[[Spare], None] | None = None,
+) -> Spare:
+    """Start a spare process, tied to the launcher's lifetime like every server.
+
+    ``low_priority``: import MLflow at low priority (an idle tray's spare); False when a click
+    has just used one and the next may come any moment."""
     Path(command.cwd).mkdir(parents=True, exist_ok=True)
-    proc = lifeline.spawn(command.argv, cwd=command.cwd, env=command.env)
-    spare = Spare(command, proc)
+    argv = [*command.argv, "--priority", "low" if low_priority else "normal"]
+    proc = lifeline.spawn(argv, cwd=command.cwd, env=command.env)
+    spare = Spare(command, proc, on_warm=on_warm)
     assert proc.stdout is not None
     spare.reader = threading.Thread(
         target=spare._read, args=(proc.stdout,), name=f"spare-{proc.pid}", daemon=True
     )
     spare.reader.start()
     return spare
-
-
-class SparePool:
-    """At most one spare; thread-safe (servers claim from worker threads)."""
-
-    def __init__(
-        self,
-        paths: AppPaths,
-        *,
-        keep_warm: bool = True,
-        base_env: dict[str, str] | None = None,
-        unused_seconds: float = UNUSED_SPARE_SECONDS,
-    ) -> None:
-        self.paths = paths
-        self.keep_warm = keep_warm
-        self.unused_seconds = unused_seconds
-        self._base_env = None if base_env is None else dict(base_env)
-        self._spare: Spare | None = None
-        self._lock = threading.Lock()
-        self._closed = False
-        self._unused_timer: threading.Timer | None = None
-
-    # -- queries -------------------------------------------------------------------------------
-
-    @property
-    def spare(self) -> Spare | None:
-        spare = self._spare
-        return spare if spare is not None and spare.alive() else None
-
-    # -- actions -------------------------------------------------------------------------------
-
-    def set_keep_warm(self, keep_warm: bool) -> None:
-        """The setting changed: start a spare now, or stop the idle one."""
-        self.keep_warm = keep_warm
-        if keep_warm:
-            self.ensure()
-        else:
-            self._discard()
-
-    def ensure(self) -> Spare | None:
-        """Start a spare unless one is alive (or the pool is closed, or none can be had)."""
-        with self._lock:
-            if self._closed:
-                return None
-            if self._spare is not None and self._spare.alive():
-                return self._spare
-            command = self._current_command()
-            if command is None:
-                return None
-            try:
-                self._spare = start_spare(command)
-            except OSError as exc:
-                log.warning("no warm spare: %s", exc)
-                self._spare = None
-                return None
-            log.info("started a warm spare (pid %s)", self._spare.pid)
-            spare = self._spare
-        if not self.keep_warm:
-            self._stop_unused_later(spare)
-        return spare
-
-    def warm_up(self) -> None:
-        """A hint that a click may come (the menu opened): have a spare, even with 'keep' off."""
-        self.ensure()
-
-    def claim(self, cmd: commands.ServerCommand) -> Spare | None:
-        """Take the spare for ``cmd`` if it fits; the caller then owns its process."""
-        with self._lock:
-            spare = self._spare
-            if spare is None or spare.wait_for_port(PORT_WAIT_SECONDS) is None:
-                return None
-            if not spare.fits(cmd):
-                log.info("the warm spare does not fit %s: fresh start", cmd.base_url)
-                current = self._current_command()
-                if current is not None and current.env == spare.command.env:
-                    return None
-                # The launcher's own environment changed since the spare started: that spare
-                # fits nobody any more; the next one takes the environment of now.
-                self._spare = None
-                drifted = spare
-            else:
-                self._spare = None
-                return spare
-        drifted.stop()
-        self.replenish()
-        return None
-
-    def replenish(self) -> None:
-        """A spare was used: the next one, in the background, when keeping one warm."""
-        if self.keep_warm:
-            threading.Thread(target=self.ensure, name="spare-start", daemon=True).start()
-
-    def close(self) -> None:
-        """Quit: no spare any more, and none started later."""
-        with self._lock:
-            self._closed = True
-        self._discard()
-
-    # -- plumbing ------------------------------------------------------------------------------
-
-    def _current_command(self) -> SpareCommand | None:
-        base = dict(os.environ) if self._base_env is None else self._base_env
-        try:
-            # As a fresh server's: MLflow reads its telemetry switches at import.
-            return spare_command(self.paths, telemetry.server_env(base, self.paths))
-        except Exception:
-            log.exception("no warm spare: its command could not be built")
-            return None
-
-    def _discard(self) -> None:
-        with self._lock:
-            spare, self._spare = self._spare, None
-        if spare is not None:
-            spare.stop()
-
-    def _stop_unused_later(self, spare: Spare) -> None:
-        def check() -> None:
-            with self._lock:
-                if self._spare is not spare or self.keep_warm:
-                    return
-                self._spare = None
-            log.info("stopping the unused spare %s", spare.pid)
-            spare.stop()
-
-        timer = threading.Timer(self.unused_seconds, check)
-        timer.daemon = True
-        timer.start()
-        self._unused_timer = timer

@@ -18,7 +18,12 @@ pytestmark = pytest.mark.gui
 class FakePool:
     def __init__(self) -> None:
         self.keep_warm = True
+        self.count = 1
         self.calls: list[str] = []
+
+    def set_count(self, count: int) -> None:
+        self.count = count
+        self.calls.append(f"count={count}")
 
     def ensure(self) -> None:
         self.calls.append("ensure")
@@ -42,6 +47,7 @@ def test_spare_follows_the_setting_and_the_menu(qtbot, paths: AppPaths, use_tray
     try:
         app.show()
         qtbot.waitUntil(lambda: "ensure" in pool.calls, timeout=3000)
+        assert pool.count == 3, "the pool keeps the configured number of spares (default 3)"
         menu = app.tray.menu if app.tray is not None else app.window.menu  # type: ignore[union-attr]
         menu.aboutToShow.emit()
         qtbot.wait(50)
@@ -52,6 +58,12 @@ def test_spare_follows_the_setting_and_the_menu(qtbot, paths: AppPaths, use_tray
 
         app.controller.update_config(off)
         assert pool.calls[-1] == "keep=False"
+
+        def two(config) -> None:  # type: ignore[no-untyped-def]
+            config.settings.warm_spares = 2
+
+        app.controller.update_config(two)
+        qtbot.waitUntil(lambda: "count=2" in pool.calls, timeout=3000)
         menu.aboutToShow.emit()
         qtbot.waitUntil(lambda: "warm_up" in pool.calls, timeout=3000)
     finally:

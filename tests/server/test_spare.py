@@ -1,5 +1,6 @@
-"""The warm spare with real MLflow servers: it serves what a fresh server serves, touches no store
-before it is assigned, is replaced after use, and dies with the launcher."""
+"""The warm spares with real MLflow servers: a spare serves what a fresh server serves, touches no
+store before it is assigned, is replaced after use, and dies with the launcher; with N spares,
+N projects opened back to back are all served by spares and the pool gets back to N."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -20,10 +22,11 @@ import pytest
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import rest
+from launcher.server import rest, spare_pool
 from launcher.server.access_key import headers_for
 from launcher.server.process import MlflowServer
-from launcher.server.spare import Spare, SparePool
+from launcher.server.spare import Spare
+from launcher.server.spare_pool import SparePool
 from tests.server.helpers import gone, tree_hash
 
 pytestmark = pytest.mark.process
@@ -50,6 +53,17 @@ def wait_warm(pool: SparePool, other_than: int | None = None) -> Spare:
             return spare
         time.sleep(0.2)
     raise AssertionError("no warm spare appeared")
+
+
+def wait_warm_count(pool: SparePool, count: int, other_than: Collection[int] = ()) -> list[Spare]:
+    """The pool's state, not a clock: ``count`` warm spares, none of them in ``other_than``."""
+    deadline = time.monotonic() + WARM_TIMEOUT * count
+    while time.monotonic() < deadline:
+        warm = [s for s in pool.spares if s.warm and s.pid not in other_than]
+        if len(warm) >= count:
+            return warm
+        time.sleep(0.2)
+    raise AssertionError(f"the pool did not get to {count} warm spares: {pool.spares}")
 
 
 def http(url: str, data: bytes | None = None, method: str = "GET") -> bytes:
@@ -144,18 +158,59 @@ def test_spare_refuses_settings_read_at_import(paths: AppPaths, pool: SparePool)
     assert spare.proc.wait(WARM_TIMEOUT) == 6
 
 
+def test_n_spares_serve_n_projects_opened_back_to_back_then_refill(
+    folder_store: Path,
+    sqlite_store: Path,
+    paths: AppPaths,
+    servers: list,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two spares, two projects (folder and SQLite) opened at once: both served by a spare, no
+    store touched before its assignment, and the pool back to two warm spares afterwards."""
+    monkeypatch.setattr(spare_pool, "memory_allows", lambda extra_mib=0: True)
+    stores = [folder_store, sqlite_store]
+    before = [tree_hash(store.parent) for store in stores]
+    pool = SparePool(paths, count=2)
+    try:
+        pool.ensure()
+        warm = wait_warm_count(pool, 2)
+        assert [tree_hash(store.parent) for store in stores] == before, (
+            "a spare wrote into a store before assignment"
+        )
+        projects = [Project(f"P{i}", str(store)) for i, store in enumerate(stores)]
+        opened = [MlflowServer(project, paths, spares=pool) for project in projects]
+        servers.extend(opened)
+        with ThreadPoolExecutor(len(opened)) as clicks:  # no wait between the clicks
+            urls = list(clicks.map(lambda server: server.start(), opened))
+        assert {server.pid for server in opened} == {s.pid for s in warm}
+        for server, url in zip(opened, urls, strict=True):
+            assert "served by the warm spare" in server.log_path.read_text(encoding="utf-8")
+            assert rest.is_healthy(url)
+        refilled = wait_warm_count(pool, 2, other_than={s.pid for s in warm})
+        assert len(pool.spares) == 2 and all(s.warm for s in refilled)
+        argv = [" ".join(psutil.Process(s.pid).cmdline()) for s in refilled]
+        assert all("--priority normal" in a for a in argv), "a refill after clicks is not urgent"
+    finally:
+        pool.close()
+
+
 def test_killed_launcher_leaves_no_spare(paths: AppPaths, tmp_path: Path) -> None:
+    """With two spares: the holder is SIGKILLed once both run, and neither outlives it."""
     script = tmp_path / "holder.py"
     script.write_text(
         textwrap.dedent(
             """
             import sys, time
             from launcher.model.paths import app_paths
-            from launcher.server.spare import SparePool
-            pool = SparePool(app_paths())
-            spare = pool.ensure()
-            spare.wait_for_port(60)
-            print(spare.pid, flush=True)
+            from launcher.server import spare_pool
+            spare_pool.memory_allows = lambda extra_mib=0: True
+            pool = spare_pool.SparePool(app_paths(), count=2)
+            pool.ensure()
+            while len(pool.spares) < 2:
+                time.sleep(0.1)
+            for spare in pool.spares:
+                spare.wait_for_port(60)
+            print(" ".join(str(s.pid) for s in pool.spares), flush=True)
             time.sleep(600)
             """
         )
@@ -165,10 +220,10 @@ def test_killed_launcher_leaves_no_spare(paths: AppPaths, tmp_path: Path) -> Non
     )
     try:
         assert holder.stdout is not None
-        pid = int(holder.stdout.readline())
-        assert not gone([pid], timeout=1)
+        pids = [int(pid) for pid in holder.stdout.readline().split()]
+        assert len(pids) == 2 and not gone(pids, timeout=1)
         holder.send_signal(signal.SIGKILL if os.name != "nt" else signal.SIGTERM)
         holder.wait(10)
-        assert gone([pid], timeout=15), "a spare outlived its SIGKILLed launcher"
+        assert gone(pids, timeout=15), "a spare outlived its SIGKILLed launcher"
     finally:
         holder.kill()

@@ -14,8 +14,10 @@ configuration.
 Commands:
   probe                      print JSON about this environment's MLflow
   serve --host H --port P    serve in-process (lean)
-  spare --host H             a warm spare: bind a free port, import MLflow's server, then wait
-                             for one JSON line of settings on stdin and serve (see spare())
+  spare --host H [--priority low|normal]
+                             a warm spare: bind a free port, import MLflow's server (at low
+                             priority unless told otherwise), then wait for one JSON line of
+                             settings on stdin and serve (see spare())
   fallback --host H --port P -- ARGS   run ``python -m mlflow server --workers 1 ARGS`` as a child
   revision [URI]             print JSON with a SQL store's alembic revision and tables
   upgrade [URI]              upgrade a SQL store's schema (only ever run on explicit request)
@@ -288,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="launcher-serve-child")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("probe")
-    sub.add_parser("spare").add_argument("--host", required=True)
+    p = sub.add_parser("spare")
+    p.add_argument("--host", required=True)
+    p.add_argument("--priority", choices=("low", "normal"), default="low")
     for name in ("serve", "fallback"):
         p = sub.add_parser(name)
         p.add_argument("--host", required=True)
@@ -327,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return serve(args.host, args.port, args.watch_stdin)
     if args.command == "spare":
-        return int(_sibling("spare").spare(args.host, serve, bind_socket, _error))
+        low = args.priority == "low"
+        return int(_sibling("spare").spare(args.host, serve, bind_socket, _error, low=low))
     if args.command == "fallback":
         return fallback(args.host, args.port, args.extra, args.watch_stdin)
     if args.command in ("revision", "upgrade") and not args.uri:

@@ -10,7 +10,9 @@ no store. The spare does it in advance and then waits. Its life:
 1. Bind a free loopback port (the launcher gives that port to the project it serves) and say so
    on stdout: ``LAUNCHER-SPARE: {"port": N}``.
 2. Import uvicorn and MLflow's server in a low-priority thread (a user working on the machine
-   does not feel it), then say ``LAUNCHER-SPARE: {"warm": true}``.
+   does not feel it), then say ``LAUNCHER-SPARE: {"warm": true}``. With ``--priority normal``
+   (the pool refilling right after a click used a spare: more clicks may follow) the import
+   runs at the process's own priority, so it does not queue behind other work.
 3. Wait for one JSON line on stdin: ``{"env": {...}, "host": H, "port": N}``. ``env`` is the whole
    environment a fresh server of that project would have been started with (any variable a
    later feature adds travels with it). The spare takes it as its own and serves exactly as
@@ -126,12 +128,13 @@ def _import_server() -> None:
     from mlflow.server.handlers import initialize_backend_stores  # noqa: F401
 
 
-def _import_at_low_priority() -> BaseException | None:
-    """Import in a thread of lower priority; the serving (main) thread keeps its own."""
+def _import_in_thread(low: bool) -> BaseException | None:
+    """Import in a thread, of lower priority if ``low``; the serving (main) thread keeps its
+    own (an unprivileged thread cannot raise its priority back on Linux)."""
     failure: list[BaseException] = []
 
     def run() -> None:
-        restore = _lower_this_thread()
+        restore = _lower_this_thread() if low else (lambda: None)
         try:
             _import_server()
         except BaseException as exc:  # reported by the caller
@@ -188,8 +191,12 @@ def spare(
     serve: Callable[..., int],
     bind: Callable[[str, int], socket.socket],
     error: Callable[[str, str], None],
+    *,
+    low: bool = True,
 ) -> int:
     """Wait warm for a project, then serve it with ``child.serve`` on the pre-bound socket.
+
+    ``low``: import at low priority (the default: an idle tray's spare).
 
     Once the pipe is read, every way out goes through :func:`_leave`."""
     try:
@@ -201,7 +208,7 @@ def spare(
     pipe = _Pipe()
     _say({"port": port})
     before = comparable(dict(os.environ))
-    failed = _import_at_low_priority()
+    failed = _import_in_thread(low)
     if failed is not None:
         error("mlflow-missing", f"{type(failed).__name__}: {failed}")
         return _leave(4)

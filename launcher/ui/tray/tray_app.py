@@ -22,7 +22,7 @@ from launcher.model.paths import AppPaths
 from launcher.server.browser import Opener, open_in_browser
 from launcher.server.manager import ServerFactory, ServerManager, mlflow_server
 from launcher.server.signals import emit
-from launcher.server.spare import SparePool
+from launcher.server.spare_pool import SparePool
 from launcher.ui.controller import Controller
 from launcher.ui.hosts import Autostart
 from launcher.ui.tray.fallback import FallbackWindow
@@ -71,6 +71,7 @@ class TrayApp(QObject):
         if app is not None:
             app.installEventFilter(self)  # Find project... from any of the app's windows
         if spares is not None:
+            spares.count = max(1, self.controller.config.settings.warm_spares)
             self.controller.changed.connect(self._sync_spares)
             menu = self.tray.menu if self.tray is not None else self.window.menu  # type: ignore[union-attr]
             menu.aboutToShow.connect(self._menu_opening)
@@ -88,10 +89,21 @@ class TrayApp(QObject):
 
     @Slot()
     def _sync_spares(self) -> None:
-        """Follow the 'keep a server warm' setting (the spare starts in the background)."""
-        keep = self.controller.config.settings.keep_warm
-        if self.spares is not None and not self._shut_down and keep != self.spares.keep_warm:
-            self.spares.set_keep_warm(keep)
+        """Follow the 'keep a server warm' and 'warm_spares' settings (spares start in the
+        background)."""
+        if self.spares is None or self._shut_down:
+            return
+        settings = self.controller.config.settings
+        if max(1, settings.warm_spares) != self.spares.count:
+            self.spares.count = max(1, settings.warm_spares)
+            threading.Thread(
+                target=self.spares.set_count,
+                args=(settings.warm_spares,),
+                name="spare-count",
+                daemon=True,
+            ).start()
+        if settings.keep_warm != self.spares.keep_warm:
+            self.spares.set_keep_warm(settings.keep_warm)
 
     @Slot()
     def _menu_opening(self) -> None:
