@@ -5,6 +5,7 @@ offer it for folder and SQLite stores, and a fast view's submenu shows its view'
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -182,17 +183,19 @@ def _tables(url: str) -> dict[str, int]:
 
 
 def _database_dialog(
-    qtbot, paths: AppPaths, store: Path, url: str, password: str
+    qtbot, paths: AppPaths, store: Path, url: str, password: str, artifacts: Path | None = None
 ) -> tuple[Controller, MigrateDialog]:  # type: ignore[no-untyped-def]
     """The dialog as the editor opens it (the controller's real switch), the database target
-    filled in: the URL without the password, the password in its own field."""
+    filled in: the URL without the password, the password in its own field; the artifacts
+    pre-filled with where they are (``artifacts``, by default the folder store)."""
     write_config(paths, [Project("team", str(store))])
     controller = make_controller(paths, FakeFactory(), [])
     controller.move_to("team")
     dialog = controller.windows["migrate:team"]
     assert isinstance(dialog, MigrateDialog)
     dialog.to_database.setChecked(True)
-    assert dialog.database.artifacts_edit.text() == str(store), "pre-filled: where they are"
+    where = artifacts or store
+    assert dialog.database.artifacts_edit.text() == str(where), "pre-filled: where they are"
     dialog.database.url_edit.setText(url.replace(f":{PASSWORD}@", "@"))
     dialog.database.password_edit.setText(password)
     assert dialog.start_button.isEnabled(), dialog.note.text()
@@ -288,5 +291,36 @@ def test_cancel_of_a_move_to_a_team_database_commits_nothing(
     assert dialog.report.toPlainText().startswith("Cancelled;")
     assert _tables(database) == {} and ConfigStore(paths).path.read_bytes() == before
     assert not [p for p in (paths.data_dir / "stores").rglob("*") if p.is_file()]
+    dialog.close()
+    assert controller.manager.stop_all(wait=True)
+
+
+@needs_postgres
+@pytest.mark.process
+def test_a_sqlite_store_moves_to_a_team_database_and_switches(
+    qtbot, paths: AppPaths, rich_sqlite_template: Path, tmp_path: Path, database: str,
+    keyring_file: Path,
+) -> None:  # fmt: skip
+    source = tmp_path / "local.db"
+    source.write_bytes(rich_sqlite_template.read_bytes())
+    artifacts = rich_sqlite_template.parent / "mlruns"
+    controller, dialog = _database_dialog(qtbot, paths, source, database, PASSWORD, artifacts)
+    assert not dialog.to_sqlite.isEnabled() and dialog.to_database.isChecked()
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=240_000)
+    report = dialog.report.toPlainText()
+    assert dialog.outcome is not None and dialog.outcome.ok, report
+    conn = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)
+    try:
+        expected = record_kinds.sqlite_counts(conn)
+    finally:
+        conn.close()
+    assert record_kinds.describe(expected) in report and _tables(database)["runs"] == 8
+    config = ConfigStore(paths).load().config
+    assert config.get("team").store == database.replace(f":{PASSWORD}@", "@")
+    assert config.get("team (sqlite)").store == str(source)
+    assert config.get("team").artifacts == str(artifacts)
+    assert f":{PASSWORD}@" not in ConfigStore(paths).path.read_text(encoding="utf-8")
+    assert f":{PASSWORD}@" not in _shown(dialog)
     dialog.close()
     assert controller.manager.stop_all(wait=True)
