@@ -1,10 +1,12 @@
 """Parity with ``mlflow server``: the same client scenario through a lean server and through
-``mlflow server --workers 1``, on folder and SQLite stores, side by side.
+``mlflow server --workers 1``, on folder, SQLite and PostgreSQL stores, side by side.
 
 Each store kind gets one module-scoped pair of servers (affordable on 2 cores), each on its own
 copy of the same store; tests/server/parity_client.py runs the scenario against each and prints
 what it saw without ids or timestamps, so the two answers compare directly. The folder store's
-model registry is kept outside the store on both servers, as the launcher does.
+model registry is kept outside the store on both servers, as the launcher does. PostgreSQL (a
+team database; skipped without LAUNCHER_TEST_POSTGRES) starts from two empty databases with
+MLflow's schema, one per side.
 
 Where ``mlflow server`` differs on purpose it is listed in :data:`LAUNCHER_FIXES`: ``mlflow
 server`` gives experiments created through it ``mlflow-artifacts:/`` locations, so a script
@@ -14,6 +16,7 @@ the launcher's servers give real locations (launcher/server/stores/artifact_root
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -34,6 +37,7 @@ from launcher.server import rest
 from launcher.server.ports import free_port
 from launcher.server.process import MlflowServer
 from launcher.server.python import server_command as command
+from tests.server import postgres
 
 pytestmark = pytest.mark.process
 
@@ -106,7 +110,18 @@ def _scenario(url: str, store_uri: str, token: str | None) -> dict[str, Any]:
     return result
 
 
-@pytest.fixture(scope="module", params=["folder", "sqlite"])
+def _empty_mlflow_database(stack: contextlib.ExitStack) -> str:
+    """A scratch PostgreSQL database holding MLflow's schema and nothing else."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    url = stack.enter_context(contextlib.contextmanager(postgres.scratch_database)())
+    SqlAlchemyStore(url, "/nonexistent-artifacts").engine.dispose()  # creates the tables
+    return url
+
+
+@pytest.fixture(
+    scope="module", params=["folder", "sqlite", pytest.param("postgresql", marks=postgres.MARKS)]
+)
 def answers(
     request: pytest.FixtureRequest,
     store_templates: dict[str, Path],
@@ -115,16 +130,18 @@ def answers(
     """(kind, the lean server's answers, mlflow server's answers) for one store kind."""
     kind: str = request.param
     root = tmp_path_factory.mktemp(f"parity-{kind}")
-    stores = {}
+    stack = contextlib.ExitStack()
+    request.addfinalizer(stack.close)
+    stores: dict[str, Path | str] = {}
     for side in ("lean", "reference"):
         dest = root / side / ("mlruns" if kind == "folder" else "mlflow.db")
         dest.parent.mkdir(parents=True)
         if kind == "folder":
             shutil.copytree(store_templates[kind], dest)
             shutil.rmtree(dest / "models", ignore_errors=True)  # registry outside the store
-        else:
+        elif kind == "sqlite":
             shutil.copy2(store_templates[kind], dest)
-        stores[side] = dest
+        stores[side] = dest if kind != "postgresql" else _empty_mlflow_database(stack)
     home = root / "home"
     paths = AppPaths(home / "config", home / "data", home / "logs")
     lean = MlflowServer(Project("Parity", str(stores["lean"])), paths)
@@ -140,8 +157,8 @@ def answers(
         both = {"lean": lean_answers, "mlflow server": reference_answers}
         (root / "answers.json").write_text(json.dumps(both, indent=2), encoding="utf-8")
         if kind == "folder":  # the registry stayed outside the store on both
-            assert not (stores["lean"] / "models").exists()
-            assert not (stores["reference"] / "models").exists()
+            assert not Path(stores["lean"], "models").exists()
+            assert not Path(stores["reference"], "models").exists()
         yield kind, lean_answers, reference_answers
     finally:
         lean.stop()
