@@ -143,6 +143,19 @@ def rich_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session")
+def rich_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/rich_store.py's records written by the client into a SQLite store (artifacts in
+    ``mlruns/`` beside it)."""
+    folder = tmp_path_factory.mktemp("rich-sqlite")
+    subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("rich_store.py")),
+         f"sqlite:///{folder / 'store.db'}"],
+        cwd=folder, check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    return folder / "store.db"
+
+
 @pytest.fixture
 def rich_store(rich_template: Path, tmp_path: Path) -> Path:
     dest = tmp_path / "share" / "rich" / "mlruns"

@@ -243,8 +243,9 @@ class Controller(QObject):
             self._fast_views = views
         return views
 
-    def move_to_sqlite(self, name: str) -> None:
-        """The "Move to SQLite…" dialog of a folder-store project (settings/migrate_dialog.py)."""
+    def move_to(self, name: str) -> None:
+        """The "Move to…" dialog of a folder or SQLite store (settings/migrate_dialog.py): a new
+        SQLite file or a team database; a switch saves the password in the credential store."""
         from launcher.model.switch import switch_to_database
         from launcher.ui.settings.migrate_dialog import MigrateDialog
 
@@ -252,9 +253,13 @@ class Controller(QObject):
         if project is None or self.is_team(name):
             return
 
-        def switch(done: Project, database: str) -> None:
+        def switch(
+            done: Project, database: str, *, kept_as: str = "folder", artifacts: str | None = None
+        ) -> None:
             def change(config: Config) -> None:
-                switch_to_database(config, done.name, database)
+                switch_to_database(
+                    config, done.name, database, kept_as=kept_as, artifacts=artifacts
+                )
 
             self.update_config(change)
 

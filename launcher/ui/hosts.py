@@ -28,6 +28,21 @@ class Autostart(Protocol):
     def set_enabled(self, enabled: bool) -> None: ...
 
 
+class SwitchTo(Protocol):
+    """What the "Move to…" dialog calls after a verified move the user wants to switch to:
+    point the project at ``database`` (``kept_as``, ``artifacts``: as ``model/switch.py``)."""
+
+    def __call__(
+        self,
+        project: Project,
+        database: str,
+        /,
+        *,
+        kept_as: str = "folder",
+        artifacts: str | None = None,
+    ) -> None: ...
+
+
 class EditorHost(Protocol):
     """What the project editor reads and how it saves."""
 
@@ -39,8 +54,8 @@ class EditorHost(Protocol):
 
     def save_project(self, old_name: str, project: Project) -> None: ...
 
-    def move_to_sqlite(self, name: str) -> None:
-        """Open the "Move to SQLite…" dialog for a saved folder-store project."""
+    def move_to(self, name: str) -> None:
+        """Open the "Move to…" dialog for a saved folder or SQLite store project."""
 
 
 class SettingsHost(EditorHost, Protocol):

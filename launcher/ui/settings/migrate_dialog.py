@@ -1,9 +1,13 @@
-""" "Move to SQLite…": the migration of one folder store, with progress, cancel and the report.
+""" "Move to…": one store moved to a new SQLite file or to a team database, with progress,
+cancel and the verified report.
 
-The dialog receives what it needs (the project, the app's paths, and what to do when the user
-chose to switch); it imports nothing of whoever opened it. The migration runs in a worker
-thread (``launcher.ui.common.workers``); Cancel sets an event the migration checks, which kills
-MLflow's converter and deletes the temporary file. Closing the window while it runs cancels it.
+Two targets: a new SQLite file (a folder store only: MLflow's converter, ``migration``) or a team
+database, PostgreSQL or MySQL (a folder or SQLite store: ``database_move``; its fields and the
+refusals' plain words are in ``move_target``). The dialog receives what it needs (the project, the
+app's paths, and what to do when the user chose to switch); it imports nothing of whoever opened
+it. The move runs in a worker thread (``launcher.ui.common.workers``); Cancel sets an event the
+move checks, which kills its child process: no file under the target's name, nothing committed in
+the database. Closing the window while it runs cancels it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -25,15 +30,28 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.stores import migration
-from launcher.ui.common.widgets import named
+from launcher.model.stores import StoreError, StoreKind
+from launcher.server.stores import database_move, migration
+from launcher.ui.common.widgets import beside, named
 from launcher.ui.common.workers import run_with_progress
+from launcher.ui.hosts import SwitchTo
+from launcher.ui.settings.move_target import DatabaseFields, plain_cause
+
+Plan = migration.Plan | database_move.DatabasePlan
+
+
+def _source_kind(project: Project) -> StoreKind | None:
+    try:
+        return project.parsed_store().kind
+    except StoreError:
+        return None
 
 
 class MigrateDialog(QDialog):
@@ -41,7 +59,7 @@ class MigrateDialog(QDialog):
         self,
         project: Project,
         paths: AppPaths,
-        on_switch: Callable[[Project, str], None],
+        on_switch: SwitchTo,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -50,23 +68,37 @@ class MigrateDialog(QDialog):
         self.on_switch = on_switch
         self.cancel_event = threading.Event()
         self.running = False
-        self.outcome: migration.Result | None = None
-        self.setWindowTitle(f"Move {project.name} to SQLite")
-        self.setMinimumWidth(560)
+        self.outcome: migration.Result | database_move.DatabaseResult | None = None
+        kind = _source_kind(project)
+        self.kept_as = "sqlite" if kind is StoreKind.SQLITE else "folder"
+        self.setWindowTitle(f"Move {project.name} to…")
+        self.setMinimumWidth(600)
+        self.to_sqlite = named(QRadioButton("A new SQLite file"), "to-sqlite")
+        self.to_database = named(QRadioButton("A team database (PostgreSQL, MySQL)"), "to-database")
+        group = QButtonGroup(self)
+        group.addButton(self.to_sqlite)
+        group.addButton(self.to_database)
         self.target_edit = named(QLineEdit(str(migration.default_target(paths, project))), "target")
         browse = named(QPushButton("Browse…"), "browse-target")
         browse.clicked.connect(self._browse)
+        self.sqlite_fields = QWidget()
+        sqlite_form = QFormLayout(self.sqlite_fields)
+        sqlite_form.setContentsMargins(0, 0, 0, 0)
+        sqlite_form.addRow("New database", beside(self.target_edit, browse))
+        self.database = DatabaseFields(project, self)
         self.note = named(QLabel(), "note")
         self.note.setWordWrap(True)
+        kept = f"{project.name} ({self.kept_as})"
         self.switch_check = named(
-            QCheckBox(f"Then open {project.name!r} from the new database (keep the folder as "
-                      f"{project.name + ' (folder)'!r})"),
+            QCheckBox(f"Then open {project.name!r} from the new database (keep the old store as "
+                      f"{kept!r})"),
             "switch",
         )  # fmt: skip
         self.switch_check.setChecked(True)
         self.progress = named(QProgressBar(), "progress")
         self.progress.setVisible(False)
         self.status = named(QLabel(), "status")
+        self.status.setWordWrap(True)
         self.report = named(QPlainTextEdit(readOnly=True), "report")
         self.report.setVisible(False)
         self.buttons = QDialogButtonBox()
@@ -80,20 +112,31 @@ class MigrateDialog(QDialog):
         self.close_button.clicked.connect(self.cancel_or_close)
 
         form = QFormLayout()
-        form.addRow("Folder store", QLabel(project.store))
-        row = QHBoxLayout()
-        row.addWidget(self.target_edit, 1)
-        row.addWidget(browse)
-        form.addRow("New database", row)
+        form.addRow("Store", QLabel(project.store))
+        targets = QHBoxLayout()
+        targets.addWidget(self.to_sqlite)
+        targets.addWidget(self.to_database)
+        targets.addStretch(1)
+        form.addRow("Move to", targets)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.sqlite_fields)
+        layout.addWidget(self.database)
         layout.addWidget(self.note)
         layout.addWidget(self.switch_check)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.report)
         layout.addWidget(self.buttons)
-        self.target_edit.textChanged.connect(self._check_target)
+        folder = kind is StoreKind.FOLDER
+        self.to_sqlite.setEnabled(folder)
+        if not folder:
+            self.to_sqlite.setToolTip("Only a folder store moves to a SQLite file.")
+        (self.to_sqlite if folder else self.to_database).setChecked(True)
+        group.buttonToggled.connect(lambda *_: self._check_target())
+        for edit in (self.target_edit, self.database.url_edit, self.database.password_edit,
+                     self.database.artifacts_edit):  # fmt: skip
+            edit.textChanged.connect(self._check_target)
         self._check_target()
 
     def _browse(self) -> None:
@@ -103,41 +146,58 @@ class MigrateDialog(QDialog):
         if path:
             self.target_edit.setText(path)
 
-    def plan(self) -> migration.Plan:
+    def plan(self) -> Plan:
+        if self.to_database.isChecked():
+            return self.database.plan(self.paths)
         return migration.plan(self.project, self.paths, self.target_edit.text().strip())
 
     def _check_target(self) -> None:
+        to_database = self.to_database.isChecked()
+        self.sqlite_fields.setVisible(not to_database)
+        self.database.setVisible(to_database)
         try:
             the_plan = self.plan()
         except migration.MigrationError as exc:
-            self.note.setText(str(exc))
+            self.note.setText(self.database.hide_secret(str(exc)))
             self.start_button.setEnabled(False)
             return
         self.start_button.setEnabled(not self.running)
+        warning = getattr(the_plan, "warning", None)
+        store = "SQLite" if self.kept_as == "sqlite" else "folder"
         self.note.setText(
-            (the_plan.warning + "\n" if the_plan.warning else "")
-            + "The folder store is only read. Artifacts are not copied: they stay where they "
+            (warning + "\n" if warning else "")
+            + f"The {store} store is only read. Artifacts are not copied: they stay where they "
             "are, and the database points at them."
-        )
+            + (" The database must be empty; nothing is committed unless the whole copy "
+               "matches." if to_database else "")
+        )  # fmt: skip
+
+    def _set_inputs_enabled(self, enabled: bool) -> None:
+        for widget in (self.target_edit, self.to_sqlite, self.to_database, self.switch_check):
+            widget.setEnabled(enabled)
+        self.to_sqlite.setEnabled(enabled and self.kept_as == "folder")
+        self.database.set_enabled(enabled)
 
     def start(self) -> None:
         try:
             the_plan = self.plan()
         except migration.MigrationError as exc:
-            self.note.setText(str(exc))
+            self.note.setText(self.database.hide_secret(str(exc)))
             return
         self.running = True
         self.cancel_event.clear()
         self.start_button.setEnabled(False)
-        self.target_edit.setEnabled(False)
+        self._set_inputs_enabled(False)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
-        self.status.setText("Starting MLflow's migration…")
+        self.report.setVisible(False)
+        self.status.setText("Starting the move…")
+        paths, cancel = self.paths, self.cancel_event
 
-        def work(report: Callable[[Any], None]) -> migration.Result:
-            return migration.migrate(
-                the_plan, self.paths, progress=report, cancel=self.cancel_event
-            )
+        def work(report: Callable[[Any], None]) -> Any:
+            if isinstance(the_plan, database_move.DatabasePlan):
+                return database_move.migrate(the_plan, paths, progress=report, cancel=cancel)
+            return migration.migrate(the_plan, paths, progress=report, cancel=cancel)
 
         run_with_progress(
             work, self._progress, self._done, self._failed, owner=self, name="migration"
@@ -149,7 +209,7 @@ class MigrateDialog(QDialog):
             self.progress.setValue(step.done)
         else:
             self.progress.setRange(0, 0)
-        self.status.setText(step.describe())
+        self.status.setText(self.database.hide_secret(step.describe()))
 
     def _finish(self) -> None:
         self.running = False
@@ -157,23 +217,31 @@ class MigrateDialog(QDialog):
         self.close_button.setText("Close")
         self.report.setVisible(True)
 
-    def _done(self, result: migration.Result) -> None:
+    def _done(self, result: migration.Result | database_move.DatabaseResult) -> None:
         self._finish()
         self.outcome = result
         text = result.report()
         if result.ok and self.switch_check.isChecked():
-            self.on_switch(self.project, str(result.plan.target))
+            the_plan = result.plan
+            if isinstance(the_plan, database_move.DatabasePlan):
+                self.on_switch(
+                    self.project,
+                    the_plan.url,
+                    kept_as=the_plan.source_kind.value,
+                    artifacts=the_plan.artifacts,
+                )
+            else:
+                self.on_switch(self.project, str(the_plan.target))
             text += f"\n{self.project.name!r} now opens the new database."
         self.status.setText("Done: verified." if result.ok else "The stores differ: not switched.")
-        self.report.setPlainText(text)
+        self.report.setPlainText(self.database.hide_secret(text))
+        self.database.password_edit.clear()
 
     def _failed(self, exc: BaseException) -> None:
         self._finish()
-        self.status.setText(
-            "Cancelled." if isinstance(exc, migration.MigrationCancelled) else "Failed."
-        )
-        self.report.setPlainText(str(exc))
-        self.target_edit.setEnabled(True)
+        self.status.setText(plain_cause(exc))
+        self.report.setPlainText(self.database.hide_secret(str(exc)))
+        self._set_inputs_enabled(True)
         self._check_target()
 
     def cancel_or_close(self) -> None:

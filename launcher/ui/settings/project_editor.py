@@ -32,7 +32,7 @@ from launcher.model.stores import Store, StoreError, StoreKind, parse_store
 from launcher.server.manager import State
 from launcher.ui.common.icons import app_icon
 from launcher.ui.common.notes import held_note, show_note
-from launcher.ui.common.widgets import named
+from launcher.ui.common.widgets import beside, named
 from launcher.ui.common.workers import run_in_thread
 from launcher.ui.hosts import EditorHost
 from launcher.ui.settings.doctor_check import DoctorCheck
@@ -122,10 +122,7 @@ class ProjectEditor(QDialog):
         form = QFormLayout()
         form.addRow("Name", self.name_edit)
         form.addRow("", self.name_note)
-        store_row = QHBoxLayout()
-        store_row.addWidget(self.store_edit, 1)
-        store_row.addWidget(browse)
-        form.addRow("Store", store_row)
+        form.addRow("Store", beside(self.store_edit, browse))
         form.addRow("", self.store_note)
         form.addRow("Experiment prefix", self.prefix_edit)
         form.addRow("Python environment", self.python_picker)
@@ -148,12 +145,13 @@ class ProjectEditor(QDialog):
         )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
-        self.move_button = named(QPushButton("Move to SQLite…"), "move-to-sqlite")
+        self.move_button = named(QPushButton("Move to…"), "move-to")
         self.move_button.setToolTip(
-            "Copy this folder store into a new SQLite database (verified; the folder is kept)."
+            "Copy this store into a new SQLite file or a team database (verified; the old store "
+            "is kept)."
         )
-        self.move_button.clicked.connect(lambda: controller.move_to_sqlite(self.old_name))
-        self.move_button.setVisible(bool(self.old_name) and _is_folder(self.original.store))
+        self.move_button.clicked.connect(lambda: controller.move_to(self.old_name))
+        self.move_button.setVisible(bool(self.old_name) and _is_movable(self.original.store))
         bottom = QHBoxLayout()
         bottom.addWidget(self.check_button)
         bottom.addWidget(self.move_button)
@@ -385,8 +383,9 @@ class ProjectEditor(QDialog):
         super().closeEvent(event)
 
 
-def _is_folder(store: str) -> bool:
+def _is_movable(store: str) -> bool:
+    """A folder or SQLite store: what "Move to…" moves."""
     try:
-        return parse_store(store).kind is StoreKind.FOLDER
+        return parse_store(store).kind in (StoreKind.FOLDER, StoreKind.SQLITE)
     except StoreError:
         return False

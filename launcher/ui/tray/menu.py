@@ -146,7 +146,7 @@ def _add_project(menu: QMenu, controller: Controller, listed: Listed) -> None:
         edit.setToolTip("A team project is read-only: duplicate it in Settings to change it.")
     if running:
         _mark_unprotected(sub, listed.project, controller.manager.server(name))
-    _add_store_actions(sub, controller, listed, add)  # Move to SQLite…, fast view
+    _add_store_actions(sub, controller, listed, add)  # Move to…, fast view
     failure = controller.manager.failure(name)
     if failure is not None:
         sub.addSeparator()
@@ -179,18 +179,18 @@ def _mark_unprotected(sub: QMenu, project: Project, server: object) -> None:
 def _add_store_actions(
     sub: QMenu, controller: Controller, listed: Listed, add: Callable[..., QAction]
 ) -> None:
-    """For folder stores: "Move to SQLite…"; for fast views: the view's age and a refresh."""
+    """For folder and SQLite stores: "Move to…"; for fast views: the view's age and a refresh."""
     project = listed.project
     try:
-        folder = project.parsed_store().kind is StoreKind.FOLDER
+        kind = project.parsed_store().kind
     except StoreError:
         return
-    if not folder:
+    if kind not in (StoreKind.FOLDER, StoreKind.SQLITE):
         return
     name = project.name
-    if project.fast_view:
+    if project.fast_view and kind is StoreKind.FOLDER:
         age = sub.addAction(controller.fast_views.label(project))
         age.setObjectName(f"fast-view-age:{name}")
         age.setEnabled(False)
         add("Refresh fast view", lambda: controller.fast_views.refresh(project))
-    add("Move to SQLite…", lambda: controller.move_to_sqlite(name), not listed.read_only)
+    add("Move to…", lambda: controller.move_to(name), not listed.read_only)

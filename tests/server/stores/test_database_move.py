@@ -33,23 +33,12 @@ from tests.server import postgres
 from tests.server.helpers import interrupt_when, start_cli
 
 pytestmark = postgres.MARKS
-RICH = Path(__file__).parents[2] / "rich_store.py"
 PASSWORD = postgres.PASSWORD
 
 
 @pytest.fixture
 def database() -> Iterator[str]:
     yield from postgres.scratch_database()
-
-
-@pytest.fixture(scope="session")
-def rich_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """tests/rich_store.py's records written by the client into a SQLite store (artifacts in
-    ``mlruns/`` beside it)."""
-    folder = tmp_path_factory.mktemp("rich-sqlite")
-    subprocess.run([sys.executable, str(RICH), f"sqlite:///{folder / 'store.db'}"], cwd=folder,
-                   check=True, capture_output=True, timeout=180)  # fmt: skip
-    return folder / "store.db"
 
 
 def _tables(url: str) -> dict[str, int]:

@@ -1,19 +1,27 @@
-""" "Move to SQLite…": the dialog runs the real migration in a worker thread with progress,
-switches only a verified result, cancels without leaving a file; the tray and editor offer it,
-and a fast view's submenu shows its view's age."""
+""" "Move to…": the dialog runs the real move (to a new SQLite file, or to a team database on a
+real PostgreSQL) in a worker thread with progress, switches only a verified result, cancels
+without leaving a file, names a refusal's cause and never shows the password; the tray and editor
+offer it for folder and SQLite stores, and a fast view's submenu shows its view's age."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QPlainTextEdit
 
+from launcher.model import credentials
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.stores import fast_view
+from launcher.server.stores import fast_view, record_kinds
+from launcher.ui.controller import Controller
 from launcher.ui.settings.migrate_dialog import MigrateDialog
+from launcher.ui.settings.project_editor import ProjectEditor
+from tests.server import postgres
 from tests.ui.fakes import FakeFactory
 from tests.ui.helpers import action, make_controller, menu_entries, write_config
 
@@ -22,7 +30,7 @@ pytestmark = pytest.mark.gui
 
 def _dialog(qtbot, paths: AppPaths, store: Path, switched: list) -> MigrateDialog:  # type: ignore[no-untyped-def]
     dialog = MigrateDialog(
-        Project("team", str(store)), paths, lambda p, db: switched.append((p.name, db))
+        Project("team", str(store)), paths, lambda p, db, **how: switched.append((p.name, db))
     )
     qtbot.addWidget(dialog)
     dialog.show()
@@ -94,11 +102,11 @@ def test_the_tray_offers_the_move_and_shows_a_fast_views_age(
     (folder / f"view-{taken.strftime(fast_view.STAMP)}.db").write_bytes(b"")
     controller = make_controller(paths, FakeFactory(), [])
     entries = menu_entries(controller)
-    assert action(entries["Folder"], "move-to-sqlite").isEnabled()
-    assert not [a for a in entries["Db"].actions() if "move" in a.objectName()]
+    assert action(entries["Folder"], "move-to").isEnabled()
+    assert action(entries["Db"], "move-to").text() == "Move to…", "SQLite moves to a database"
     age = action(entries["View"], "fast-view-age")
     assert age.text() == "Fast view: view of 10:32" and not age.isEnabled()
-    action(entries["Folder"], "move-to-sqlite").trigger()
+    action(entries["Folder"], "move-to").trigger()
     dialog = controller.windows["migrate:Folder"]
     assert isinstance(dialog, MigrateDialog) and dialog.isVisible()
     dialog.close()
@@ -125,3 +133,194 @@ def test_a_stale_fast_view_is_refreshed_on_open_and_its_server_restarted(
     assert built == ["View"] and views.refreshing == set()
     views.refresh_if_stale(Project("Plain", str(tmp_path)), 15)  # not a fast view: nothing
     assert built == ["View"]
+
+
+def test_a_sqlite_store_moves_to_a_database_only_and_the_fields_are_checked(
+    qtbot, paths: AppPaths, tmp_path: Path
+) -> None:
+    local = tmp_path / "local.db"
+    local.write_bytes(b"")
+    write_config(paths, [Project("Local db", str(local))])
+    controller = make_controller(paths, FakeFactory(), [])
+    editor = ProjectEditor(controller, controller.config.get("Local db"))
+    qtbot.addWidget(editor)
+    assert not editor.move_button.isHidden() and editor.move_button.text() == "Move to…"
+    editor.move_button.click()
+    dialog = controller.windows["migrate:Local db"]
+    assert isinstance(dialog, MigrateDialog)
+    assert dialog.to_database.isChecked() and not dialog.to_sqlite.isEnabled()
+    assert "'Local db (sqlite)'" in dialog.switch_check.text()
+    assert dialog.database.password_edit.echoMode() is QLineEdit.EchoMode.Password
+    assert not dialog.start_button.isEnabled() and "database's URL" in dialog.note.text()
+    dialog.database.url_edit.setText("sqlite:///elsewhere.db")
+    assert "not a PostgreSQL or MySQL" in dialog.note.text()
+    dialog.database.url_edit.setText("postgresql://me@db.example:5432/mlflow")
+    assert "artifacts location" in dialog.note.text(), "nothing to pre-fill it with here"
+    dialog.database.artifacts_edit.setText(str(tmp_path / "shared"))
+    assert dialog.start_button.isEnabled() and "must be empty" in dialog.note.text()
+    dialog.close()
+    assert controller.manager.stop_all(wait=True)
+
+
+# -- the team database, on a real PostgreSQL ---------------------------------------------------
+
+PASSWORD = postgres.PASSWORD
+needs_postgres = postgres.MARKS[1]
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    yield from postgres.scratch_database()
+
+
+def _tables(url: str) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        names = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]  # fmt: skip
+        return {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+def _database_dialog(
+    qtbot, paths: AppPaths, store: Path, url: str, password: str, artifacts: Path | None = None
+) -> tuple[Controller, MigrateDialog]:  # type: ignore[no-untyped-def]
+    """The dialog as the editor opens it (the controller's real switch), the database target
+    filled in: the URL without the password, the password in its own field; the artifacts
+    pre-filled with where they are (``artifacts``, by default the folder store)."""
+    write_config(paths, [Project("team", str(store))])
+    controller = make_controller(paths, FakeFactory(), [])
+    controller.move_to("team")
+    dialog = controller.windows["migrate:team"]
+    assert isinstance(dialog, MigrateDialog)
+    dialog.to_database.setChecked(True)
+    where = artifacts or store
+    assert dialog.database.artifacts_edit.text() == str(where), "pre-filled: where they are"
+    dialog.database.url_edit.setText(url.replace(f":{PASSWORD}@", "@"))
+    dialog.database.password_edit.setText(password)
+    assert dialog.start_button.isEnabled(), dialog.note.text()
+    return controller, dialog
+
+
+def _shown(dialog: MigrateDialog) -> str:
+    """Every text the dialog shows (the password field excepted: it echoes nothing)."""
+    texts = [dialog.windowTitle(), dialog.report.toPlainText()]
+    texts += [w.text() for w in dialog.findChildren(QLabel)]
+    texts += [w.text() for w in dialog.findChildren(QAbstractButton)]
+    texts += [w.toPlainText() for w in dialog.findChildren(QPlainTextEdit)]
+    texts += [
+        w.text() for w in dialog.findChildren(QLineEdit) if w is not dialog.database.password_edit
+    ]
+    texts += [w.toolTip() for w in dialog.findChildren(QLabel)]
+    return "\n".join(texts)
+
+
+@needs_postgres
+@pytest.mark.process
+def test_a_folder_store_moves_to_a_team_database_and_switches(
+    qtbot, paths: AppPaths, rich_store: Path, database: str, keyring_file: Path
+) -> None:
+    controller, dialog = _database_dialog(qtbot, paths, rich_store, database, PASSWORD)
+    dialog.start_button.click()
+    assert dialog.running and not dialog.database.password_edit.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=300_000)
+    report = dialog.report.toPlainText()
+    assert dialog.outcome is not None and dialog.outcome.ok, report
+    assert dialog.status.text() == "Done: verified."
+    assert record_kinds.describe(dialog.outcome.counts()) in report  # type: ignore[union-attr]
+    assert "8 runs" in report and "4 experiments" in report, report
+    assert _tables(database)["runs"] == 8
+    config_text = ConfigStore(paths).path.read_text(encoding="utf-8")
+    config = ConfigStore(paths).load().config
+    switched = config.get("team")
+    assert switched.store == database.replace(f":{PASSWORD}@", "@"), "no password in the URL"
+    assert switched.artifacts == str(rich_store)
+    assert config.get("team (folder)").store == str(rich_store)
+    assert (
+        f":{PASSWORD}@" not in config_text and credentials.password_for(switched.store) == PASSWORD
+    )
+    assert f":{PASSWORD}@" not in _shown(dialog) and dialog.database.password_edit.text() == ""
+    dialog.close()
+    assert controller.manager.stop_all(wait=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "password", "words"),
+    [(lambda url: url, "wrong-secret", "refused the user name or the password"),
+     (lambda url: url.replace("@127.0.0.1:5432/", "@127.0.0.1:1/"), PASSWORD,
+      "could not be reached")],
+    ids=["wrong-password", "unreachable-host"],
+)  # fmt: skip
+@needs_postgres
+@pytest.mark.process
+def test_a_refused_connection_is_named_and_changes_nothing(
+    qtbot,
+    paths: AppPaths,
+    rich_store: Path,
+    database: str,
+    change,
+    password: str,
+    words: str,  # type: ignore[no-untyped-def]
+) -> None:
+    controller, dialog = _database_dialog(qtbot, paths, rich_store, change(database), password)
+    before = ConfigStore(paths).path.read_bytes()
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=240_000)
+    assert words in dialog.status.text() and "Nothing was changed" in dialog.status.text(), (
+        dialog.status.text(), dialog.report.toPlainText())  # fmt: skip
+    assert dialog.outcome is None and ConfigStore(paths).path.read_bytes() == before
+    assert _tables(database) == {}
+    assert "wrong-secret" not in _shown(dialog) and f":{PASSWORD}@" not in _shown(dialog)
+    assert dialog.start_button.isEnabled(), "the user can correct it and try again"
+    dialog.close()
+    assert controller.manager.stop_all(wait=True)
+
+
+@needs_postgres
+@pytest.mark.process
+def test_cancel_of_a_move_to_a_team_database_commits_nothing(
+    qtbot, paths: AppPaths, rich_store: Path, database: str
+) -> None:
+    controller, dialog = _database_dialog(qtbot, paths, rich_store, database, PASSWORD)
+    before = ConfigStore(paths).path.read_bytes()
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: not dialog.status.text().startswith("Starting"), timeout=120_000)
+    dialog.close_button.click()  # Cancel while it runs
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    assert dialog.status.text() == "Cancelled.", dialog.report.toPlainText()
+    assert dialog.report.toPlainText().startswith("Cancelled;")
+    assert _tables(database) == {} and ConfigStore(paths).path.read_bytes() == before
+    assert not [p for p in (paths.data_dir / "stores").rglob("*") if p.is_file()]
+    dialog.close()
+    assert controller.manager.stop_all(wait=True)
+
+
+@needs_postgres
+@pytest.mark.process
+def test_a_sqlite_store_moves_to_a_team_database_and_switches(
+    qtbot, paths: AppPaths, rich_sqlite_template: Path, tmp_path: Path, database: str,
+    keyring_file: Path,
+) -> None:  # fmt: skip
+    source = tmp_path / "local.db"
+    source.write_bytes(rich_sqlite_template.read_bytes())
+    artifacts = rich_sqlite_template.parent / "mlruns"
+    controller, dialog = _database_dialog(qtbot, paths, source, database, PASSWORD, artifacts)
+    assert not dialog.to_sqlite.isEnabled() and dialog.to_database.isChecked()
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=240_000)
+    report = dialog.report.toPlainText()
+    assert dialog.outcome is not None and dialog.outcome.ok, report
+    conn = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)
+    try:
+        expected = record_kinds.sqlite_counts(conn)
+    finally:
+        conn.close()
+    assert record_kinds.describe(expected) in report and _tables(database)["runs"] == 8
+    config = ConfigStore(paths).load().config
+    assert config.get("team").store == database.replace(f":{PASSWORD}@", "@")
+    assert config.get("team (sqlite)").store == str(source)
+    assert config.get("team").artifacts == str(artifacts)
+    assert f":{PASSWORD}@" not in ConfigStore(paths).path.read_text(encoding="utf-8")
+    assert f":{PASSWORD}@" not in _shown(dialog)
+    dialog.close()
+    assert controller.manager.stop_all(wait=True)
