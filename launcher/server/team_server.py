@@ -52,6 +52,9 @@ DEFAULT_ADMIN = "admin"
 DEFAULT_PERMISSION = "EDIT"
 """What a new user may do with others' experiments: a team logs into shared ones."""
 PERMISSIONS = ("READ", "EDIT", "MANAGE", "NO_PERMISSIONS")
+AUTH_CACHE_SECONDS = 60
+"""How long a worker trusts a checked login: each check is a deliberately slow password hash,
+paid on every request without it; a changed password reaches every worker within this time."""
 MIN_PASSWORD = 12
 """MLflow's auth app refuses shorter passwords (mlflow.utils.validation._validate_password)."""
 AUTH_CONFIG_VAR = "MLFLOW_AUTH_CONFIG_PATH"
@@ -73,6 +76,7 @@ class TeamSettings:
     workers: int = DEFAULT_WORKERS
     admin: str = DEFAULT_ADMIN
     default_permission: str = DEFAULT_PERMISSION
+    auth_cache_seconds: int = AUTH_CACHE_SECONDS
 
     @property
     def exposed(self) -> bool:
@@ -171,6 +175,7 @@ def auth_config_text(database_uri: str, settings: TeamSettings) -> str:
         f"database_uri = {database_uri}\n"
         f"admin_username = {settings.admin}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        f"auth_cache_ttl_seconds = {settings.auth_cache_seconds}\n"
     )
 
 

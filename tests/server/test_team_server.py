@@ -154,6 +154,7 @@ def test_team_server_serves_postgres_behind_a_login(
     ini = next(app_home.rglob("*.ini"))
     assert ini.stat().st_mode & 0o077 == 0
     assert "database_uri = postgresql://launcher@" in ini.read_text()
+    assert "auth_cache_ttl_seconds = 60" in ini.read_text()
 
 
 def _cmdline(pid: int) -> str:

@@ -58,6 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="what every user may do with others' experiments",
     )
     p.add_argument(
+        "--auth-cache-seconds",
+        type=int,
+        default=team.AUTH_CACHE_SECONDS,
+        help="how long a worker trusts a checked login (0: check the password every request)",
+    )
+    p.add_argument(
         "--password-stdin", action="store_true", help="read the admin's password from stdin"
     )
     p.add_argument(
@@ -75,7 +81,12 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
     if args.workers < 1 or not 0 < args.port < 65536:
         raise UsageError("--workers must be at least 1 and --port between 1 and 65535")
     settings = team.TeamSettings(
-        args.host, args.port, args.workers, args.admin, args.default_permission
+        args.host,
+        args.port,
+        args.workers,
+        args.admin,
+        args.default_permission,
+        max(0, args.auth_cache_seconds),
     )
     try:
         team.check_store(project)
@@ -194,6 +205,8 @@ def command_line(project: Project, settings: team.TeamSettings) -> list[str]:
         settings.admin,
         "--default-permission",
         settings.default_permission,
+        "--auth-cache-seconds",
+        str(settings.auth_cache_seconds),
     ]
 
 
