@@ -89,7 +89,7 @@ class TeamSettings:
             return f"[{self.host}]" if ":" in self.host else self.host
         import socket
 
-        return socket.getfqdn() or socket.gethostname() or "THIS-PC"
+        return socket.gethostname() or "THIS-PC"  # no DNS look-up: it can hang offline
 
     def url(self) -> str:
         return f"http://{self.shown_host()}:{self.port}"
