@@ -1,17 +1,21 @@
 """Tiny HTTP helpers for a server on this machine: readiness and the REST API.
 
 Plain urllib with short timeouts and no proxies, since servers are on loopback and a proxy
-setting (common on company PCs) must not intercept 127.0.0.1.
+setting (common on company PCs) must not intercept 127.0.0.1. A remote server with a login
+(``http://USER@host:port``, a team server's basic-auth app) is sent it as a Basic header, the
+password from the credential store (``launcher.model.credentials``), never in the URL.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
+from launcher.model import credentials
 from launcher.server import access_key
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -24,8 +28,35 @@ def _request(url: str) -> urllib.request.Request:
     server would answer with the cookie redirect meant for browsers.
     """
     plain, key = access_key.split_key(url)
+    plain, login = _login(plain)
+    if login:
+        return urllib.request.Request(plain, headers=login)
     headers = {"Authorization": f"Bearer {key}"} if key else access_key.headers_for(plain)
     return urllib.request.Request(plain, headers=headers)
+
+
+def _login(url: str) -> tuple[str, dict[str, str]]:
+    """A remote server's URL without its user (urllib would take it for the host) and the
+    Basic header of that user, with the password the credential store keeps for the URL."""
+    user = credentials.username(url)
+    if not user or not credentials.is_remote(url):
+        return url, {}
+    secret = f"{user}:{_password(url) or ''}".encode()
+    header = "Basic " + base64.b64encode(secret).decode("ascii")
+    return credentials.without_userinfo(credentials.split(url)[0]), {"Authorization": header}
+
+
+def _password(url: str) -> str | None:
+    """The password kept for the server ``url`` is on: its key is the store's URL, which may
+    have a path of its own (``http://USER@host/mlflow``), so the longest prefix that has one."""
+    parts = urllib.parse.urlsplit(url)
+    segments = parts.path.strip("/").split("/") if parts.path.strip("/") else []
+    for end in range(len(segments), -1, -1):
+        path = "/" + "/".join(segments[:end]) if end else ""
+        found = credentials.password_for(f"{parts.scheme}://{parts.netloc}{path}")
+        if found is not None:
+            return found
+    return None
 
 
 def _root(base_url: str) -> str:

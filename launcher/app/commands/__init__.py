@@ -26,6 +26,7 @@ MODULES: tuple[str, ...] = (
     "migrate.command",
     "refresh",
     "credentials",
+    "team_server",
 )
 """Names of the modules in this package that register commands, in help order."""
 

@@ -8,8 +8,11 @@ package) can use it without importing the parser that registers them.
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Protocol
 
 from launcher.model import catalog
 from launcher.model.catalog import Catalogs, CatalogStatus
@@ -18,6 +21,19 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Terminate(Exception):
+    """Raised from the SIGTERM handler so a foreground server is stopped cleanly."""
+
+
+class _Server(Protocol):
+    @property
+    def failure(self) -> object: ...
+
+    def stop(self) -> None: ...
+
+    def wait(self) -> object: ...
 
 
 class UsageError(Exception):
@@ -73,3 +89,34 @@ def note_stale(statuses: Sequence[CatalogStatus]) -> None:
     for status in statuses:
         if status.stale:
             err(f"note: team catalog {status.describe()}")
+
+
+def in_foreground(server: _Server, body: Callable[[], int]) -> int:
+    """``body()``'s exit code, where Ctrl-C or SIGTERM stops ``server`` (its whole tree) cleanly.
+
+    ``server`` is stopped on every way out, with SIGTERM ignored meanwhile.
+    """
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise _Terminate()
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        return body()
+    except (KeyboardInterrupt, _Terminate):
+        err("Stopping...")
+        return EXIT_OK
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def until_it_exits(server: _Server) -> int:
+    """Wait for a foreground server; its failure, if it failed, said in one line."""
+    server.wait()
+    if server.failure is not None:
+        err(f"error: the server exited: {server.failure}")
+        return EXIT_FAIL
+    return EXIT_OK

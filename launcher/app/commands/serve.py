@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 import webbrowser
-from types import FrameType
 
 from launcher.app.commands import refresh
-from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, err, find_project, load
+from launcher.app.commands.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    err,
+    find_project,
+    in_foreground,
+    load,
+    until_it_exits,
+)
 from launcher.model.config import Config, ConfigStore, last_used
 from launcher.server.access_key import with_key
 from launcher.server.process import READY_TIMEOUT, MlflowServer
 from launcher.server.stores import experiments
-
-
-class _Terminate(Exception):
-    """Raised from the SIGTERM handler so the foreground server is stopped cleanly."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,13 +45,8 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
     server = MlflowServer(
         project, store.paths, upgrade_schema=args.upgrade_schema, ready_timeout=args.timeout
     )
-    previous = signal.getsignal(signal.SIGTERM)
 
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        raise _Terminate()
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
+    def body() -> int:
         if not refresh.ensure(project, store.paths):  # a fast view's first view
             return EXIT_FAIL
         err(f"Starting {project.name!r} ({project.parsed_store().display})...")
@@ -62,18 +59,9 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
         if server.lean is None:  # a remote server: nothing of ours to keep running
             return EXIT_OK
         err(f"Serving {project.name!r}; log: {server.log_path}. Ctrl-C stops it.")
-        server.wait()
-        if server.failure is not None:
-            err(f"error: the server exited: {server.failure}")
-            return EXIT_FAIL
-        return EXIT_OK
-    except (KeyboardInterrupt, _Terminate):
-        err("Stopping...")
-        return EXIT_OK
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        server.stop()
-        signal.signal(signal.SIGTERM, previous)
+        return until_it_exits(server)
+
+    return in_foreground(server, body)
 
 
 def _remember(store: ConfigStore, name: str) -> None:

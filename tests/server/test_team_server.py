@@ -1,0 +1,203 @@
+"""``mlflow-launcher team-server``: MLflow's own server on a real PostgreSQL, behind a login.
+
+The PostgreSQL test runs when LAUNCHER_TEST_POSTGRES names a superuser URL of a running server
+(.ci/run starts one); it works in a scratch database of its own, binds 127.0.0.1 only, and keeps
+both passwords in a file keyring under tmp_path (the real credential store is never touched).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree
+
+import psutil
+import pytest
+
+from launcher.app.cli import run_cli
+from launcher.model.config import Config, ConfigStore
+from launcher.model.paths import AppPaths
+from launcher.model.project import Project
+from launcher.model.stores import parse_store
+from launcher.server import ports, rest
+from launcher.server.checks import preflight
+from tests.conftest import EXPERIMENTS
+from tests.server import postgres
+from tests.server.helpers import gone, tree
+
+REPO = Path(__file__).parents[2]
+STORES = REPO / "tests" / "stores.py"
+ADMIN_PASSWORD = f"team-admin-{uuid.uuid4().hex[:12]}"
+DB_PASSWORD_IN_URL = f":{postgres.PASSWORD}@"
+CLIENT = """
+import os, sys
+import mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+mlflow.set_experiment("team-exp")
+with mlflow.start_run(run_name="from-a-colleague"):
+    mlflow.log_param("team_param", "42")
+    for step in range(3):
+        mlflow.log_metric("team_metric", step / 2, step=step)
+    mlflow.log_text("hello", "note.txt")
+"""
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    yield from postgres.scratch_database()
+
+
+def _status(url: str, login: tuple[str, str] | None = None) -> int:
+    request = urllib.request.Request(url)
+    if login:
+        token = base64.b64encode(f"{login[0]}:{login[1]}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the team server's command ended before it was ready"
+        if rest.is_healthy(base, timeout=2):
+            return
+        time.sleep(0.5)
+    raise AssertionError("the team server did not answer /health in time")
+
+
+def _count(database: str, sql: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        row = conn.execute(sql).fetchone()
+        return int(row[0]) if row else 0
+
+
+@pytest.mark.process
+@pytest.mark.skipif(not postgres.ADMIN_URL, reason="LAUNCHER_TEST_POSTGRES is not set")
+def test_team_server_serves_postgres_behind_a_login(
+    database: str, keyring_file: Path, paths: AppPaths, app_home: Path, tmp_path: Path
+) -> None:
+    subprocess.run([sys.executable, str(STORES), "uri", database, *EXPERIMENTS], check=True,
+                   capture_output=True, timeout=300)  # fmt: skip
+    share = tmp_path / "share" / "artifacts"
+    ConfigStore(paths).save(Config(projects=[Project("TEAM", database, artifacts=str(share))]))
+    assert DB_PASSWORD_IN_URL not in paths.config_file.read_text(encoding="utf-8")
+    port = ports.free_port()
+    base = f"http://127.0.0.1:{port}"
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    with out.open("wb") as out_file, err.open("wb") as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "launcher", "team-server", "TEAM", "--port", str(port),
+             "--workers", "2", "--password-stdin", "--timeout", "300"],
+            cwd=REPO, env=dict(os.environ), stdin=subprocess.PIPE, stdout=out_file,
+            stderr=err_file,
+        )  # fmt: skip
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write((ADMIN_PASSWORD + "\n").encode())
+        proc.stdin.flush()
+        _wait_healthy(base, proc)
+        api = base + "/api/2.0/mlflow/experiments/search?max_results=100"
+        assert _status(api) == 401
+        assert _status(api, ("admin", "wrong-password-0000")) == 401
+        assert _status(api, ("admin", ADMIN_PASSWORD)) == 200
+
+        # The launcher's own REST calls and pre-flight send a remote project's login.
+        remote = f"http://admin@127.0.0.1:{port}"  # the admin's password is in the keyring now
+        assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(remote)}
+        assert not preflight.remote_answers(parse_store(remote)).is_error
+
+        client_env = dict(os.environ, MLFLOW_TRACKING_USERNAME="admin",
+                          MLFLOW_TRACKING_PASSWORD=ADMIN_PASSWORD)  # fmt: skip
+        subprocess.run([sys.executable, "-c", CLIENT, base], env=client_env, check=True,
+                       capture_output=True, timeout=300)  # fmt: skip
+        assert _count(database, "SELECT count(*) FROM params WHERE key = 'team_param'") == 1
+        assert _count(database, "SELECT count(*) FROM metrics WHERE key = 'team_metric'") == 3
+        assert [p.name for p in share.rglob("note.txt")] == ["note.txt"]  # on the share
+
+        pids = tree(proc.pid)
+        assert len(pids) >= 4  # the CLI, the child, `mlflow server`, uvicorn and its workers
+        lines = [_cmdline(pid) for pid in pids]
+        assert any("--app-name basic-auth" in line for line in lines), lines
+        for line in lines:
+            assert ADMIN_PASSWORD not in line and DB_PASSWORD_IN_URL not in line, line
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        assert gone(pids, 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    printed = out.read_text() + err.read_text()
+    assert out.read_text().splitlines()[0] == base + "/"  # the line people click
+    assert f"mlflow-launcher add TEAM http://USER@127.0.0.1:{port}" in printed
+    assert "mlflow-launcher password TEAM" in printed
+    assert ADMIN_PASSWORD not in printed and DB_PASSWORD_IN_URL not in printed
+    for file in app_home.rglob("*"):
+        if file.is_file():
+            text = file.read_bytes().decode("utf-8", "replace")
+            assert ADMIN_PASSWORD not in text and DB_PASSWORD_IN_URL not in text, file
+    ini = next(app_home.rglob("*.ini"))
+    assert ini.stat().st_mode & 0o077 == 0
+    assert "database_uri = postgresql://launcher@" in ini.read_text()
+    assert "auth_cache_ttl_seconds = 60" in ini.read_text()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:  # a worker may exit meanwhile
+        return ""
+
+
+@pytest.mark.parametrize("kind", ["folder", "sqlite"])
+def test_a_folder_or_sqlite_store_is_refused(
+    kind: str,
+    folder_store: Path,
+    sqlite_store: Path,
+    paths: AppPaths,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    store = folder_store if kind == "folder" else sqlite_store
+    ConfigStore(paths).save(Config(projects=[Project("SHARE", str(store))]))
+    assert run_cli(["team-server", "SHARE"], paths=paths) == 1
+    message = capsys.readouterr().err.strip().splitlines()
+    assert len(message) == 1
+    assert "needs a team database" in message[0] and "migrate" in message[0]
+    assert "--to postgresql://" in message[0]
+
+
+def test_boot_units_hold_the_command_and_no_secret(
+    paths: AppPaths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "postgresql://team:db-secret-123@db.example:5432/mlflow"
+    ConfigStore(paths).save(Config(projects=[Project("TEAM", url)]))
+    assert run_cli(["team-server", "TEAM", "--port", "5055", "--write-unit", "systemd"],
+                   paths=paths) == 0  # fmt: skip
+    unit = capsys.readouterr().out
+    exec_line = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    assert "team-server TEAM --host 127.0.0.1 --port 5055 --workers 4" in exec_line
+    assert "WantedBy=multi-user.target" in unit and "db-secret" not in unit
+    assert run_cli(["team-server", "TEAM", "--write-unit", "task"], paths=paths) == 0
+    xml = capsys.readouterr().out
+    written = next(paths.data_dir.rglob("*.xml"))
+    assert written.read_text(encoding="utf-16") == xml
+    ns = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
+    root = ElementTree.fromstring(xml.split("\n", 1)[1])
+    assert root.find("t:Triggers/t:BootTrigger", ns) is not None
+    arguments = root.findtext("t:Actions/t:Exec/t:Arguments", namespaces=ns) or ""
+    assert "team-server TEAM" in arguments and "db-secret" not in xml
