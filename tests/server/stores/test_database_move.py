@@ -41,18 +41,8 @@ def database() -> Iterator[str]:
     yield from postgres.scratch_database()
 
 
-def _tables(url: str) -> dict[str, int]:
-    """Rows per table of the database (empty when it has no tables)."""
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        names = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]  # fmt: skip
-        return {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
-
-
 def _kinds(url: str) -> dict[str, int]:
-    counts = _tables(url)
+    counts = postgres.table_rows(url)
     return {table: counts.get(table, 0) for _, table in record_kinds.KINDS}
 
 
@@ -162,12 +152,12 @@ def test_non_empty_target_is_refused_untouched(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert run_cli(_move(database, started_local.parent), paths) == 0
-    before, config = _tables(database), _config_bytes(paths)
+    before, config = postgres.table_rows(database), _config_bytes(paths)
     capsys.readouterr()
     assert run_cli(_move(database, started_local.parent, "--switch"), paths) == 1
     err = capsys.readouterr().err
     assert "[target-not-empty]" in err and "already holds MLflow data" in err
-    assert _tables(database) == before and _config_bytes(paths) == config
+    assert postgres.table_rows(database) == before and _config_bytes(paths) == config
 
 
 def test_other_schema_is_refused_untouched(
@@ -185,7 +175,8 @@ def test_other_schema_is_refused_untouched(
     assert run_cli(_move(database, started_local.parent, "--switch"), paths) == 1
     err = capsys.readouterr().err
     assert "[target-schema]" in err and "0123456789ab" in err
-    assert _tables(database) == {"alembic_version": 1} and _config_bytes(paths) == config
+    assert postgres.table_rows(database) == {"alembic_version": 1}
+    assert _config_bytes(paths) == config
 
 
 @pytest.mark.parametrize(
@@ -208,7 +199,7 @@ def test_connection_failure_is_named_and_changes_nothing(
     assert f"[{cause}]" in captured.err, captured.err
     secret = "wrong-secret" if cause == "target-auth" else f":{PASSWORD}@"
     assert secret not in captured.out + captured.err
-    assert _tables(database) == {} and _config_bytes(paths) == config
+    assert postgres.table_rows(database) == {} and _config_bytes(paths) == config
 
 
 def test_cancel_leaves_the_target_empty(paths: AppPaths, rich_store: Path, database: str) -> None:
@@ -219,7 +210,7 @@ def test_cancel_leaves_the_target_empty(paths: AppPaths, rich_store: Path, datab
 
     def progress(step: migration.Step) -> None:
         if step.text.startswith("verifying: comparing"):  # copied, not committed
-            seen_before_commit.append(_tables(database))
+            seen_before_commit.append(postgres.table_rows(database))
             cancel.set()
 
     the_plan = database_move.plan(
@@ -227,7 +218,7 @@ def test_cancel_leaves_the_target_empty(paths: AppPaths, rich_store: Path, datab
     )
     with pytest.raises(migration.MigrationCancelled):
         database_move.migrate(the_plan, paths, progress=progress, cancel=cancel)
-    assert seen_before_commit == [{}] and _tables(database) == {}
+    assert seen_before_commit == [{}] and postgres.table_rows(database) == {}
     left = paths.data_dir / "stores"
     assert not [p for p in left.rglob("*") if p.is_file()], "a temporary file was left"
 
@@ -268,4 +259,4 @@ def test_ctrl_c_in_the_cli_commits_nothing(
     deadline = time.monotonic() + 10
     while _open_transaction(database) and time.monotonic() < deadline:
         time.sleep(0.1)  # the killed child's session ends (its transaction rolled back)
-    assert _tables(database) == {} and _config_bytes(paths) == config
+    assert postgres.table_rows(database) == {} and _config_bytes(paths) == config

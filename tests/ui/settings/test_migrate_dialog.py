@@ -173,15 +173,6 @@ def database() -> Iterator[str]:
     yield from postgres.scratch_database()
 
 
-def _tables(url: str) -> dict[str, int]:
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        names = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]  # fmt: skip
-        return {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
-
-
 def _database_dialog(
     qtbot, paths: AppPaths, store: Path, url: str, password: str, artifacts: Path | None = None
 ) -> tuple[Controller, MigrateDialog]:  # type: ignore[no-untyped-def]
@@ -229,7 +220,7 @@ def test_a_folder_store_moves_to_a_team_database_and_switches(
     assert dialog.status.text() == "Done: verified."
     assert record_kinds.describe(dialog.outcome.counts()) in report  # type: ignore[union-attr]
     assert "8 runs" in report and "4 experiments" in report, report
-    assert _tables(database)["runs"] == 8
+    assert postgres.table_rows(database)["runs"] == 8
     config_text = ConfigStore(paths).path.read_text(encoding="utf-8")
     config = ConfigStore(paths).load().config
     switched = config.get("team")
@@ -269,7 +260,7 @@ def test_a_refused_connection_is_named_and_changes_nothing(
     assert words in dialog.status.text() and "Nothing was changed" in dialog.status.text(), (
         dialog.status.text(), dialog.report.toPlainText())  # fmt: skip
     assert dialog.outcome is None and ConfigStore(paths).path.read_bytes() == before
-    assert _tables(database) == {}
+    assert postgres.table_rows(database) == {}
     assert "wrong-secret" not in _shown(dialog) and f":{PASSWORD}@" not in _shown(dialog)
     assert dialog.start_button.isEnabled(), "the user can correct it and try again"
     dialog.close()
@@ -289,7 +280,7 @@ def test_cancel_of_a_move_to_a_team_database_commits_nothing(
     qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
     assert dialog.status.text() == "Cancelled.", dialog.report.toPlainText()
     assert dialog.report.toPlainText().startswith("Cancelled;")
-    assert _tables(database) == {} and ConfigStore(paths).path.read_bytes() == before
+    assert postgres.table_rows(database) == {} and ConfigStore(paths).path.read_bytes() == before
     assert not [p for p in (paths.data_dir / "stores").rglob("*") if p.is_file()]
     dialog.close()
     assert controller.manager.stop_all(wait=True)
@@ -315,7 +306,7 @@ def test_a_sqlite_store_moves_to_a_team_database_and_switches(
         expected = record_kinds.sqlite_counts(conn)
     finally:
         conn.close()
-    assert record_kinds.describe(expected) in report and _tables(database)["runs"] == 8
+    assert record_kinds.describe(expected) in report and postgres.table_rows(database)["runs"] == 8
     config = ConfigStore(paths).load().config
     assert config.get("team").store == database.replace(f":{PASSWORD}@", "@")
     assert config.get("team (sqlite)").store == str(source)
