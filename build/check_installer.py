@@ -19,10 +19,11 @@ the shortcut's bytes, the app's own log and output) or asks the server over HTTP
    the server; nothing is written into the share; a share that goes away gives errors and the
    server recovers when it is back.
 4. upgrade: a higher version, made from the same folder by makensis (`windows.sh installer`), is
-   installed over the running tray (with "Start at login" on): the tray is asked to quit through
-   its single-instance channel and exits, `_internal` is replaced whole, the uninstall entry has
-   the new version, the new tray starts, the projects are still there, the Run value points at
-   the installed exe.
+   offered in a folder feed and installed by the running launcher's own `update` (with "Start at
+   login" on; build/check_update.py: a feed with a wrong SHA-256 is refused first and the old
+   version keeps running): the tray is asked to quit through its single-instance channel and
+   exits, `_internal` is replaced whole, the uninstall entry has the new version, the installer
+   starts the new tray, the projects are still there, the Run value points at the installed exe.
 5. uninstall: `Uninstall.exe /S`, `wineserver -w`: no program file, shortcut, uninstall entry or
    Run value is left; the config is.
 
@@ -54,6 +55,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build"))
 from check_bundle import make_store  # noqa: E402
+from check_update import update_from_feed  # noqa: E402
 from check_windows import (  # noqa: E402
     CLI,
     GUI,
@@ -426,9 +428,10 @@ def upgrade(
         and "\\programs\\mlflow launcher\\" in run_value.lower(),
         f"upgrade: Start at login points at the installed exe ({run_value})",
     )
-    prefix.wine(str(setup), "/S")
-    checks.report(prefix.wait(), "upgrade: the installer finished (wineserver -w returned)")
-    checks.report(tray.gone(5), "upgrade: the running tray was gone when the installer ended")
+    # Through the launcher's own updater, from a folder feed (build/check_update.py).
+    relaunched = update_from_feed(
+        session, checks, tray, setup, version(), new_version, UNINST_KEY, work
+    )
     log = tray.log()
     checks.report(
         "asked to quit through the single-instance channel" in log and "tray exited with 0" in log,
@@ -437,12 +440,7 @@ def upgrade(
     checks.report(
         not stale.exists(), "upgrade: _internal was replaced whole (a stale file is gone)"
     )
-    entry = read_user_reg(prefix.path).get(UNINST_KEY.lower(), {})
-    checks.report(
-        entry.get("DisplayVersion") == new_version,
-        f"upgrade: the uninstall entry says {entry.get('DisplayVersion')}",
-    )
-    if tray.start(checks, "upgrade (new version)"):
+    if relaunched:
         checks.report("wfolder" in session.run(CLI, "list"), "upgrade: the project is still there")
         run_value = read_run_value(session)
         checks.report(

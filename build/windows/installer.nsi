@@ -10,7 +10,12 @@
 ; FILES_NSH defines REMOVE_PROGRAM_FILES (Delete / RMDir /r of each top-level entry of SOURCE),
 ; so the uninstaller removes what the installer wrote and nothing the user put beside it.
 ;
-; Silent: setup.exe /S [/D=C:\Some\Folder] (/D last, unquoted); Uninstall.exe /S.
+; Silent: setup.exe /S [/UPDATES=0|1] [/FEED=<folder or URL>] [/D=C:\Some\Folder] (/D last,
+; unquoted); Uninstall.exe /S. A silent install records /UPDATES (default 0: a roll-out never
+; starts checking for updates on its own) and /FEED in HKCU\${POLICY_KEY}, which
+; launcher/updates/installer.py reads until the user answers for themselves; an interactive
+; install records nothing and the app asks once. /UPDATE=1 (the app's own updater passes it)
+; starts the new version when the silent upgrade is done.
 ; The user's config (%APPDATA%\mlflow-launcher), data and logs (%LOCALAPPDATA%\mlflow-launcher)
 ; are never touched, except by the uninstaller's unticked-by-default "also remove my settings and
 ; data" box, which silent mode never ticks.
@@ -47,6 +52,8 @@ ShowUninstDetails show
 ; Where launcher/app/autostart.py writes "Start at login".
 !define RUN_KEY "Software\Microsoft\Windows\CurrentVersion\Run"
 !define RUN_VALUE "MLflow Launcher"
+; launcher/updates/installer.py: POLICY_KEY
+!define POLICY_KEY "Software\MLflow Launcher"
 !define SHORTCUT "$SMPROGRAMS\${APPNAME}.lnk"
 !define DESKTOP_SHORTCUT "$DESKTOP\${APPNAME}.lnk"
 ; launcher/model/paths.py on Windows (platformdirs, app name "mlflow-launcher")
@@ -189,6 +196,21 @@ Section "${APPNAME}" SecProgram
   ${GetSize} "$INSTDIR" "/S=0K" $0 $1 $2
   IntFmt $0 "0x%08X" $0
   WriteRegDWORD HKCU "${UNINST_KEY}" "EstimatedSize" "$0"
+  ${If} ${Silent}
+    ${GetParameters} $1
+    ClearErrors
+    ${GetOptions} $1 "/UPDATES=" $0
+    ${If} ${Errors}
+    ${OrIf} $0 != "1"
+      StrCpy $0 "0"
+    ${EndIf}
+    WriteRegDWORD HKCU "${POLICY_KEY}" "Updates" $0
+    ClearErrors
+    ${GetOptions} $1 "/FEED=" $0
+    ${IfNot} ${Errors}
+      WriteRegStr HKCU "${POLICY_KEY}" "UpdateFeed" $0
+    ${EndIf}
+  ${EndIf}
 SectionEnd
 
 Section /o "Desktop shortcut" SecDesktop
@@ -219,6 +241,7 @@ Section "un.${APPNAME}" UnSecProgram
   Delete "$INSTDIR\${UNINSTALLER}"
   RMDir "$INSTDIR"  ; only if empty: never a folder with the user's own files in it
   DeleteRegKey HKCU "${UNINST_KEY}"
+  DeleteRegKey HKCU "${POLICY_KEY}"
 SectionEnd
 
 Section /o "un.Also remove my settings and data" UnSecData
@@ -228,3 +251,15 @@ Section /o "un.Also remove my settings and data" UnSecData
     RMDir /r "${DATA_DIR}"
   ${EndIf}
 SectionEnd
+
+; The app's updater ran this silent upgrade (/UPDATE=1): start the new version, as the user
+; expects after "Update to X.Y.Z" (the finish page's "Start now" does this for a manual install).
+Function .onInstSuccess
+  ${GetParameters} $1
+  ClearErrors
+  ${GetOptions} $1 "/UPDATE=" $0
+  ${IfNot} ${Errors}
+  ${AndIf} $0 == "1"
+    Exec '"$INSTDIR\${EXE}"'
+  ${EndIf}
+FunctionEnd

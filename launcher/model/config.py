@@ -47,6 +47,13 @@ class Settings:
     """Recently opened projects, most recent first (the menu lists a few at the top)."""
     view_refresh_minutes: int = 15
     """A fast view opened on a view older than this is refreshed in the background."""
+    updates: str = "ask"
+    """Check the update feed once a day: 'ask' (not asked yet), 'on' or 'off'
+    (launcher.model.updates)."""
+    update_feed: str = ""
+    """A team's own feed (a folder on a share or a URL); empty: the installer's, else GitHub."""
+    last_update_check: float = 0.0
+    """When the feed was last read (time.time()), so a check happens at most once a day."""
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:

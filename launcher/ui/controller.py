@@ -29,6 +29,7 @@ from launcher.ui.hosts import Autostart
 from launcher.ui.server_notices import ServerNotices
 from launcher.ui.status_text import status_text, tooltip
 from launcher.ui.team import TeamProjects
+from launcher.ui.updates import Updates
 from launcher.ui.windows import Windows
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ class Controller(QObject):
         self.team = TeamProjects(paths, parent=self)
         self.team.changed.connect(self._on_team_changed)
         self.team.merged(self.config)  # the last known team projects now, a fresh read in a thread
+        self.updates = Updates(paths, lambda: self.config.settings, self.update_config,
+                               self.notify, parent=self)  # fmt: skip
+        self.updates.changed.connect(self.changed)
 
     # -- config --------------------------------------------------------------------------------
 

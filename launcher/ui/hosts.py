@@ -18,6 +18,7 @@ from launcher.model.config import Config
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.state import State
+from launcher.ui.updates import Updates
 
 
 class Autostart(Protocol):
@@ -63,6 +64,8 @@ class SettingsHost(EditorHost, Protocol):
 
     config: Config
     autostart: Autostart | None
+    updates: Updates
+    """Its ``applies`` says whether to show "Check for updates" (an installed Windows copy)."""
 
     @property
     def changed(self) -> SignalInstance: ...

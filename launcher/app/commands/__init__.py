@@ -27,6 +27,7 @@ MODULES: tuple[str, ...] = (
     "refresh",
     "credentials",
     "team_server",
+    "update",
 )
 """Names of the modules in this package that register commands, in help order."""
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from launcher.model.config import Config
 from launcher.model.project import Project
+from launcher.model.updates import POLICY_OFF, POLICY_ON
 from launcher.server.manager import POLICY_KEEP, POLICY_STOP
 from launcher.ui.common.icons import app_icon, project_icon
 from launcher.ui.common.widgets import named
@@ -261,6 +262,14 @@ class SettingsDialog(QDialog):
         )
         form.addRow(self.keep_warm)
         self.keep_warm.toggled.connect(self._save_keep_warm)
+        self.updates = named(QCheckBox("Check for updates once a day"), "check-updates")
+        self.updates.setToolTip(
+            "Reads the update feed (GitHub's releases, or your team's) at most once a day; the "
+            'menu then offers "Update to …". Nothing is installed without your click.'
+        )
+        self.updates.setVisible(self.controller.updates.applies)  # an installed Windows copy
+        form.addRow(self.updates)
+        self.updates.toggled.connect(self._save_updates)
         self.view_refresh = named(QSpinBox(), "view-refresh-minutes")
         self.view_refresh.setRange(0, 7 * 24 * 60)
         self.view_refresh.setSuffix(" min")
@@ -296,6 +305,9 @@ class SettingsDialog(QDialog):
         self.keep_warm.blockSignals(True)
         self.keep_warm.setChecked(s.keep_warm)
         self.keep_warm.blockSignals(False)
+        self.updates.blockSignals(True)
+        self.updates.setChecked(s.updates == POLICY_ON)
+        self.updates.blockSignals(False)
 
     @Slot()
     def _save_general(self) -> None:
@@ -323,6 +335,17 @@ class SettingsDialog(QDialog):
 
         def change(config: Config) -> None:
             config.settings.keep_warm = keep
+
+        self.controller.update_config(change)
+
+    @Slot(bool)
+    def _save_updates(self, allowed: bool) -> None:
+        policy = POLICY_ON if allowed else POLICY_OFF
+        if self.controller.config.settings.updates == policy:
+            return
+
+        def change(config: Config) -> None:
+            config.settings.updates = policy
 
         self.controller.update_config(change)
 

@@ -69,6 +69,12 @@ def populate(menu: QMenu, controller: Controller) -> None:
     if config.catalogs:
         _add_team_status(menu, controller)
     menu.addSeparator()
+    offer = controller.updates.offer
+    if offer is not None:
+        update = menu.addAction(f"Update to {offer.release.version}")
+        update.setObjectName("update")
+        update.setEnabled(not controller.updates.installing)
+        update.triggered.connect(controller.updates.install)
     stop_all = menu.addAction("Stop all")
     stop_all.setEnabled(bool(controller.manager.active()))
     stop_all.triggered.connect(controller.stop_all)

@@ -118,6 +118,7 @@ class TrayApp(QObject):
             self.window.show()
         if self.spares is not None and self.controller.config.settings.keep_warm:
             threading.Thread(target=self.spares.ensure, name="spare-start", daemon=True).start()
+        self.controller.updates.start()
         problem = self.controller.load_problem
         if problem:
             emit(self.controller.notify, "Config file reset", problem, "warning", "")
