@@ -114,10 +114,8 @@ def _admin_password(
         return stored
     if not os.isatty(0):
         raise UsageError("the first start needs the admin's password: --password-stdin")
-    first = getpass.getpass(f"New password for the team server's admin {settings.admin!r}: ")
-    if getpass.getpass("Again: ") != first:
-        raise UsageError("the two passwords differ")
-    return _keep(url, first)
+    prompt = f"New password for the team server's admin {settings.admin!r}: "
+    return _keep(url, read_password(False, prompt, confirm="Again: "))
 
 
 def _keep(url: str, password: str) -> str:
