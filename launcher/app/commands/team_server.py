@@ -93,6 +93,10 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
     except team.NotATeamStore as exc:
         err(f"error: {exc}")
         return EXIT_FAIL
+    refusal = team.frozen_refusal(project)
+    if refusal:
+        err(f"error: {refusal}")
+        return EXIT_FAIL
     if args.write_unit:
         return _write_unit(args.write_unit, project, settings, store.paths)
     if not team.has_auth_app(project.python):
