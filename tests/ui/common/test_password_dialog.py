@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from launcher.model import credentials
+from launcher.model import catalog, credentials
+from launcher.model.config import Config, ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.state import State
@@ -118,3 +119,27 @@ def test_nothing_is_asked_without_a_user_or_with_a_password(keyring_file: Path) 
     for store in ("postgresql://db/mlflow", "postgresql://me:pw@db/mlflow", "/data/mlruns"):
         assert ask_if_missing(Project("P", store)) is True
     assert credentials.missing_password("https://me@mlflow.example")
+
+
+def test_a_team_project_from_a_catalog_is_asked_for_too(  # type: ignore[no-untyped-def]
+    qtbot, paths: AppPaths, keyring_file: Path, tmp_path: Path
+) -> None:
+    """The issue's case: the catalog carries no password, the colleague's first open asks."""
+    shared = tmp_path / "team.json"
+    catalog.write_export(shared, [Project("Shared", URL)])
+    ConfigStore(paths).save(Config(catalogs=[str(shared)]))
+    factory = FakeFactory()
+    controller = make_controller(paths, factory, [])
+    try:
+        qtbot.waitUntil(lambda: controller.is_team("Shared"), timeout=5000)
+        seen: list[PasswordDialog] = []
+        _answer("team-pw", seen)
+        controller.open_project("Shared")
+        assert len(seen) == 1 and len(factory.of("Shared")) == 1
+        assert credentials.password_for(URL) == "team-pw"
+        assert "team-pw" not in paths.config_file.read_text("utf-8")
+    finally:
+        for timer in _timers:
+            timer.stop()
+        _timers.clear()
+        assert controller.manager.stop_all(wait=True)
