@@ -232,6 +232,41 @@ def password_for(url: str) -> str | None:
         return None
 
 
+def missing_password(url: str) -> bool:
+    """Whether ``url`` names a user whose password is nowhere yet: ask for it once, then keep it.
+
+    A team catalog never carries a password, so a colleague's first open (or ``add``) of such a
+    project lands here. Only a database or remote-server URL with a user and no password of its
+    own counts (a user-less URL logs in some other way), and one whose password the credential
+    store, when there is one, does not hold.
+    """
+    text = url.strip()
+    if not holds_secrets(text) or not username(text) or split(text)[1] is not None:
+        return False
+    return password_for(text) is None
+
+
+_BACKEND_NAMES = {
+    "WinVaultKeyring": "Windows Credential Manager",
+    "macOS.Keyring": "the macOS Keychain",
+    "SecretService.Keyring": "the desktop keyring (Secret Service)",
+    "kwallet.DBusKeyring": "KWallet",
+}
+
+
+def backend_name() -> str:
+    """The credential store in words ("Windows Credential Manager"), for "Remember in ..."."""
+    try:
+        backend = _backend()
+    except Exception:
+        return "the OS credential store"
+    module = type(backend).__module__.rsplit(".", 1)[-1]
+    for suffix, words in _BACKEND_NAMES.items():
+        if f"{module}.{type(backend).__name__}".endswith(suffix):
+            return words
+    return str(getattr(backend, "name", type(backend).__name__))
+
+
 def store_password(url: str, password: str) -> None:
     """Keep ``password`` for ``url`` in the credential store; raises :class:`CredentialError`."""
     if not holds_secrets(url):

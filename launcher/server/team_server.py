@@ -193,6 +193,33 @@ def auth_env(config_path: Path, admin_password: str | None) -> dict[str, str]:
     return env
 
 
+FROZEN_REFUSAL = (
+    "the installed launcher (a frozen exe) cannot run `mlflow server` itself: it has no Python "
+    "for `-m mlflow` and its worker processes. Point the project at a Python environment with "
+    "MLflow and Flask-WTF (pip install 'mlflow[auth]'; then mlflow-launcher edit {name} "
+    "--python PATH), or run team-server from a pip install of the launcher "
+    "(pip install mlflow-launcher 'mlflow[auth]')."
+)
+
+
+def frozen_refusal(project: Project) -> str | None:
+    """Why this launcher cannot run ``project``'s team server; None when it can.
+
+    ``mlflow server`` starts its workers as ``sys.executable -m uvicorn`` (or gunicorn,
+    waitress) and the basic-auth app reads its alembic migrations from disk; frozen,
+    ``sys.executable`` is the launcher's exe, which runs no ``-m``, and the bundle holds neither
+    the auth app nor Flask-WTF. A project with its own Python works frozen too: that Python runs
+    the server, as it runs the project's fallback server.
+    """
+    if not environment.FROZEN:
+        return None
+    try:
+        own = environment.resolve(project.python).own
+    except environment.EnvironmentError_:
+        return None  # a missing interpreter: the start itself says so
+    return FROZEN_REFUSAL.format(name=project.name) if own else None
+
+
 def has_auth_app(python: str) -> bool:
     """Whether the project's MLflow can run ``--app-name basic-auth`` (it needs Flask-WTF)."""
     env = environment.resolve(python)

@@ -24,6 +24,7 @@ from launcher.model.project import Project
 from launcher.model.stores import StoreError
 from launcher.server.manager import ServerManager, State, emit
 from launcher.server.store_watch import StoreWatch
+from launcher.ui.common.password_dialog import ask_if_missing
 from launcher.ui.fast_view import FastViews
 from launcher.ui.hosts import Autostart
 from launcher.ui.server_notices import ServerNotices
@@ -148,7 +149,7 @@ class Controller(QObject):
     def open_project(self, name: str) -> None:
         """A click on a project: start it if needed and open it in the browser."""
         project = self._project_or_warn(name)
-        if project is None:
+        if project is None or not ask_if_missing(project):  # a team database's password, once
             return
         if self.config.settings.last_project != project.name:
             self._remember(project.name)
@@ -165,7 +166,7 @@ class Controller(QObject):
 
     def start(self, name: str) -> None:
         project = self._project_or_warn(name)
-        if project is not None:
+        if project is not None and ask_if_missing(project):
             self.manager.start(project)
 
     def stop(self, name: str) -> None:

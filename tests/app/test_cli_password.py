@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from launcher.app.cli import run_cli
-from launcher.model import credentials
+from launcher.model import catalog, credentials
 from launcher.model.config import Config, ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
@@ -50,3 +50,68 @@ def test_a_store_without_a_password_or_a_user_is_refused(
     monkeypatch.setattr("sys.stdin", io.StringIO("x\n"))
     assert run_cli(["password", "F", "--stdin"]) == 2
     assert run_cli(["password", "PG", "--stdin"]) == 2
+
+
+def test_add_with_password_stdin_keeps_it_in_the_credential_store(
+    keyring_file: Path, paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
+    assert run_cli(["add", "PG", "postgresql://me@db/mlflow", "--password-stdin"]) == 0
+    assert credentials.password_for("postgresql://me@db/mlflow") == "s3cret"
+    assert "s3cret" not in paths.config_file.read_text("utf-8")
+
+
+def test_add_without_the_option_off_a_terminal_names_the_password_command(
+    keyring_file: Path, paths: AppPaths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(["add", "PG", "postgresql://me@db/mlflow"]) == 0
+    assert "mlflow-launcher password PG" in capsys.readouterr().err
+    assert credentials.password_for("postgresql://me@db/mlflow") is None
+
+
+def test_catalog_add_reads_one_line_per_missing_password(
+    keyring_file: Path, paths: AppPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _config(paths)
+    team = tmp_path / "team.json"
+    catalog.write_export(
+        team,
+        [
+            Project("DB", "postgresql://me@db/mlflow"),
+            Project("DB2", "postgresql://me@db/mlflow?sslmode=require"),  # same login: asked once
+            Project("Remote", "https://me@mlflow.example"),
+            Project("Folder", str(tmp_path / "mlruns")),
+        ],
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO("pg-pw\nweb-pw\n"))
+    assert run_cli(["catalog", "add", str(team), "--password-stdin"]) == 0
+    assert credentials.password_for("postgresql://me@db/mlflow") == "pg-pw"
+    assert credentials.password_for("https://me@mlflow.example") == "web-pw"
+    assert "pw" not in paths.config_file.read_text("utf-8")
+
+
+def test_catalog_add_with_too_few_lines_says_which_password_is_missing(
+    keyring_file: Path,
+    paths: AppPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _config(paths)
+    team = tmp_path / "team.json"
+    catalog.write_export(team, [Project("DB", "postgresql://me@db/mlflow")])
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert run_cli(["catalog", "add", str(team), "--password-stdin"]) == 2
+    assert "'DB'" in capsys.readouterr().err
+
+
+def test_a_new_password_is_asked_twice_and_must_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    from launcher.app.commands.common import UsageError
+    from launcher.app.commands.credentials import read_password
+
+    answers = iter(["first-password", "other-password"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    with pytest.raises(UsageError, match="differ"):
+        read_password(False, "New: ", confirm="Again: ")
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "same-password")
+    assert read_password(False, "New: ", confirm="Again: ") == "same-password"

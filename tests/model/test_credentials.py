@@ -238,3 +238,13 @@ def test_a_remote_snippet_names_the_login_variables_not_the_password(keyring_fil
     assert "MLFLOW_TRACKING" not in plain
     pg = tracking_snippet(Project("PG", "postgresql://me@db/mlflow"), windows=False)
     assert "PGPASSWORD" in pg
+
+
+def test_a_missing_password_is_one_a_user_needs_and_nothing_holds(keyring_file: Path) -> None:
+    assert credentials.missing_password("postgresql://me@db/mlflow")
+    assert credentials.missing_password("https://me@mlflow.example/")
+    for url in ("postgresql://db/mlflow", "postgresql://me:pw@db/mlflow", "/data/mlruns"):
+        assert not credentials.missing_password(url)
+    credentials.store_password("postgresql://me@db/mlflow", "pw")
+    assert not credentials.missing_password("postgres://me@db/mlflow?sslmode=require")
+    assert credentials.backend_name()  # "Remember in ..." names it

@@ -201,3 +201,27 @@ def test_boot_units_hold_the_command_and_no_secret(
     assert root.find("t:Triggers/t:BootTrigger", ns) is not None
     arguments = root.findtext("t:Actions/t:Exec/t:Arguments", namespaces=ns) or ""
     assert "team-server TEAM" in arguments and "db-secret" not in xml
+
+
+def test_the_frozen_exe_refuses_with_its_own_python_but_not_with_the_projects(
+    paths: AppPaths, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Frozen, sys.executable is the exe: `-m mlflow` (and MLflow's `-m uvicorn` workers) cannot
+    run, so the team server needs the project's own Python or a pip install."""
+    from launcher.server import team_server
+    from launcher.server.python import environment
+
+    url = "postgresql://team@db.example:5432/mlflow"
+    ConfigStore(paths).save(Config(projects=[Project("TEAM", url)]))
+    assert team_server.frozen_refusal(Project("TEAM", url)) is None  # not frozen here
+    monkeypatch.setattr(environment, "FROZEN", True)
+    assert run_cli(["team-server", "TEAM", "--write-unit", "systemd"], paths=paths) == 1
+    message = capsys.readouterr().err
+    assert "frozen" in message and "--python" in message and "pip install" in message
+    assert not list(paths.data_dir.rglob("*.service"))
+
+    class Other:
+        own = False
+
+    monkeypatch.setattr(environment, "resolve", lambda python: Other())
+    assert team_server.frozen_refusal(Project("TEAM", url, python="/envs/ml/bin/python")) is None

@@ -11,6 +11,7 @@ import json
 import os
 
 from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, UsageError, absolute_path, err, load
+from launcher.app.commands.credentials import give_missing
 from launcher.model import catalog
 from launcher.model.catalog import Catalogs
 from launcher.model.config import Config, ConfigStore
@@ -21,6 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     a = actions.add_parser("add", help="subscribe to a catalog file")
     a.add_argument("path", metavar="PATH")
+    a.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the missing database or server passwords from stdin, one line each",
+    )
     a = actions.add_parser("remove", help="unsubscribe (the file is not touched)")
     a.add_argument("path", metavar="PATH")
     a = actions.add_parser("list", help="subscribed catalogs and their last known state")
@@ -100,6 +106,8 @@ def _add(args: argparse.Namespace, config: Config, store: ConfigStore) -> int:
     hidden = [x.project.name for x in merged.shadowed if x.catalog == source]
     if hidden:
         err(f"note: a local project of the same name wins over: {', '.join(hidden)}")
+    mine = [x.project for x in merged.projects if x.catalog == source]
+    give_missing(store, mine, args.password_stdin, local=False)
     return EXIT_OK
 
 

@@ -6,7 +6,8 @@ its user gave theirs. Without a credential store the password goes into the proj
 private config instead (a local project only), as before.
 
 ``--stdin`` reads it from the first line of standard input (scripts, ``--password-stdin`` style);
-otherwise it is asked for without echo. ``--forget`` removes it.
+otherwise it is asked for without echo. ``--forget`` removes it. ``add`` and ``catalog add`` ask
+for a new project's missing password the same way (:func:`give_missing`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Iterable
 
 from launcher.app.commands.common import EXIT_OK, UsageError, err, find_project, load
 from launcher.model import credentials
@@ -33,12 +35,51 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def read_password(from_stdin: bool, prompt: str) -> str:
-    """The password from stdin's first line (``--stdin``) or asked for without echo."""
+def read_password(from_stdin: bool, prompt: str, *, confirm: str = "") -> str:
+    """The password from stdin's first line (``--stdin``, ``--password-stdin``) or asked for
+    without echo; a new one (``confirm``: the second prompt) is asked for twice.
+
+    The one place a command reads a password: ``password``, ``team-server``, ``add`` and
+    ``catalog add`` read it alike.
+    """
     if from_stdin:
         line = sys.stdin.readline()
         return line[:-1] if line.endswith("\n") else line
-    return getpass.getpass(prompt)
+    password = getpass.getpass(prompt)
+    if confirm and getpass.getpass(confirm) != password:
+        raise UsageError("the two passwords differ")
+    return password
+
+
+def give_missing(
+    store: ConfigStore, projects: Iterable[Project], from_stdin: bool, *, local: bool
+) -> None:
+    """The passwords that just-added ``projects`` lack, asked for once (``add``, ``catalog add``).
+
+    A catalog never carries a password, so its colleague gives theirs here: with
+    ``--password-stdin`` one line per missing password, in the projects' order (projects on the
+    same database and user share one); without it, a prompt on a terminal (Enter skips), else a
+    note naming the ``password`` command. Each goes where :func:`apply_password` puts it.
+    """
+    asked: set[str] = set()
+    for project in projects:
+        key = credentials.key(project.store)
+        if key in asked or not credentials.missing_password(project.store):
+            continue
+        asked.add(key)
+        later = f"mlflow-launcher password {project.name}"
+        if not from_stdin and not sys.stdin.isatty():
+            err(f"note: {project.name!r} needs the password of {key} once: {later}")
+            continue
+        prompt = f"Password for {key} ({project.name}; Enter skips): "
+        password = read_password(from_stdin, prompt)
+        if not password:
+            if from_stdin:
+                raise UsageError(f"no password on stdin for {project.name!r} ({key})")
+            err(f"note: skipped; give it later: {later}")
+            continue
+        where = apply_password(store, project, password, local=local)
+        print(f"Stored the password of {project.name!r} in {where}.")
 
 
 def check_url(url: str) -> None:

@@ -11,6 +11,7 @@ import json
 import os
 
 from launcher.app.commands.common import EXIT_OK, UsageError, load, note_stale, refuse_team_edit
+from launcher.app.commands.credentials import give_missing
 from launcher.model import catalog
 from launcher.model.catalog import Catalogs
 from launcher.model.config import Config, ConfigStore
@@ -29,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("name", metavar="NAME")
         if name == "add":
             p.add_argument("store", metavar="STORE", help="folder, UNC path, SQLite file or URI")
+            p.add_argument(
+                "--password-stdin",
+                action="store_true",
+                help="read the password of a database or server URL with a user from stdin",
+            )
         else:
             p.add_argument("--name", dest="new_name", help="rename the project")
             p.add_argument("--store", help="folder, UNC path, SQLite file or URI")
@@ -128,6 +134,7 @@ def run_add(args: argparse.Namespace, store: ConfigStore) -> int:
     load(store)  # report a moved-aside config before changing it
     store.update(lambda config: config.add(project))
     print(f"Added {project.name!r}: {project.parsed_store().display}")
+    give_missing(store, [project], args.password_stdin, local=True)
     return EXIT_OK
 
 

@@ -93,6 +93,10 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
     except team.NotATeamStore as exc:
         err(f"error: {exc}")
         return EXIT_FAIL
+    refusal = team.frozen_refusal(project)
+    if refusal:
+        err(f"error: {refusal}")
+        return EXIT_FAIL
     if args.write_unit:
         return _write_unit(args.write_unit, project, settings, store.paths)
     if not team.has_auth_app(project.python):
@@ -114,10 +118,8 @@ def _admin_password(
         return stored
     if not os.isatty(0):
         raise UsageError("the first start needs the admin's password: --password-stdin")
-    first = getpass.getpass(f"New password for the team server's admin {settings.admin!r}: ")
-    if getpass.getpass("Again: ") != first:
-        raise UsageError("the two passwords differ")
-    return _keep(url, first)
+    prompt = f"New password for the team server's admin {settings.admin!r}: "
+    return _keep(url, read_password(False, prompt, confirm="Again: "))
 
 
 def _keep(url: str, password: str) -> str:

@@ -278,9 +278,20 @@ def upgrade(uri: str) -> int:
         except SystemExit as exc:
             return int(exc.code or 0) if not isinstance(exc.code, str) else 1
         return 0
+    import sqlalchemy
+
     engine = _engine(uri)
     try:
-        _upgrade_db(engine)
+        tables = sqlalchemy.inspect(engine).get_table_names()
+        if any(not t.startswith("alembic_") for t in tables):
+            _upgrade_db(engine)
+        else:
+            # An empty database: MLflow's first migration alters tables it expects to exist
+            # ("relation metrics does not exist"), so its own store creates the initial tables
+            # first, then migrates; do the same.
+            from mlflow.store.db.utils import _initialize_tables
+
+            _initialize_tables(engine)
     finally:
         engine.dispose()
     return 0

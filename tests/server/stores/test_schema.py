@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from launcher.model.stores import parse_store
 from launcher.server.python import environment
 from launcher.server.stores import schema
+from tests.server import postgres
 
 
 @pytest.mark.parametrize(
@@ -48,3 +50,25 @@ def test_check_states(tmp_path: Path) -> None:
     (tmp_path / "garbage.db").write_bytes(b"not a database at all" * 100)
     garbage = schema.check(parse_store(str(tmp_path / "garbage.db")), env)
     assert garbage.state is schema.SchemaState.UNREADABLE and garbage.error
+
+
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    yield from postgres.scratch_database()
+
+
+@pytest.mark.process
+@pytest.mark.skipif(not postgres.ADMIN_URL, reason="LAUNCHER_TEST_POSTGRES is not set")
+def test_an_empty_postgres_database_is_created_by_the_opted_in_upgrade(
+    empty_postgres: str, tmp_path: Path
+) -> None:
+    """MLflow's first migration alters tables it expects; on an empty database the upgrade
+    creates MLflow's initial tables first (as its own store does), then migrates to the head."""
+    env = environment.resolve("")
+    store = parse_store(empty_postgres)
+    assert schema.check(store, env).state is schema.SchemaState.EMPTY
+    code, lines = schema.run_upgrade(store, env, str(tmp_path))
+    assert code == 0, "\n".join(lines[-15:])
+    after = schema.check(store, env)
+    assert after.state is schema.SchemaState.CURRENT and after.revision == env.head
+    assert "experiments" in after.tables
