@@ -18,6 +18,9 @@ the shortcut's bytes, the app's own log and output) or asks the server over HTTP
    `file://server/share/...`: experiments, a metric history and an artifact come back through
    the server; nothing is written into the share; a share that goes away gives errors and the
    server recovers when it is back.
+3b. spare: the tray's warm spare (keep_warm) gets warm, imports below normal priority, serves
+   the share's project on `open NAME`, and a tray killed with `taskkill /F` leaves no spare and
+   no server: the Job Object (build/check_spare_windows.py).
 4. upgrade: a higher version, made from the same folder by makensis (`windows.sh installer`), is
    offered in a folder feed and installed by the running launcher's own `update` (with "Start at
    login" on; build/check_update.py: a feed with a wrong SHA-256 is refused first and the old
@@ -55,6 +58,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build"))
 from check_bundle import make_store  # noqa: E402
+from check_spare_windows import spare_checks  # noqa: E402
 from check_update import update_from_feed  # noqa: E402
 from check_windows import (  # noqa: E402
     CLI,
@@ -529,7 +533,8 @@ def tree_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def unc_checks(session: Session, prefix: Prefix, checks: Checks, work: Path) -> None:
+def unc_checks(session: Session, prefix: Prefix, checks: Checks, work: Path) -> bool:
+    """The UNC checks; True when the share's store was written (its projects can be served)."""
     share = work / "share"
     (share / "mlflow" / "team").mkdir(parents=True)
     unc = prefix.path / "dosdevices" / "unc" / UNC_SERVER
@@ -556,7 +561,7 @@ def unc_checks(session: Session, prefix: Prefix, checks: Checks, work: Path) -> 
         f"unc: the Windows MLflow client wrote a store to {store_unc}",
     ):
         print(out[-3000:], file=sys.stderr)
-        return
+        return False
     assert found is not None
     run_id, exp_id = found.groups()
     before = tree_digest(share)
@@ -573,6 +578,7 @@ def unc_checks(session: Session, prefix: Prefix, checks: Checks, work: Path) -> 
             session, checks, f"share-{tag}", run_id, exp_id, share, link, last=tag == "file-uri"
         )
     checks.report(tree_digest(share) == before, "unc: nothing was written into the share")
+    return True
 
 
 def serve_unc(
@@ -722,7 +728,7 @@ def main() -> int:
     ap.add_argument("setup", type=Path, help="MLflowLauncher-<version>-setup.exe")
     ap.add_argument("--json", type=Path, help="write the checks' numbers and timings here")
     ap.add_argument("--keep", action="store_true", help="keep the prefix (under $WINE_CACHE)")
-    ap.add_argument("--skip", choices=["unc", "upgrade"], action="append", default=[])
+    ap.add_argument("--skip", choices=["unc", "spare", "upgrade"], action="append", default=[])
     args = ap.parse_args()
     setup = args.setup.resolve()
     checks = Checks()
@@ -758,7 +764,10 @@ def main() -> int:
             installed_ok = steps_ok()  # a failing UNC step must not hide the upgrade's result
             if installed_ok and "unc" not in args.skip:
                 with step("3 UNC share"):
-                    unc_checks(session, prefix, checks, work)
+                    share_ok = unc_checks(session, prefix, checks, work)
+                if share_ok and "spare" not in args.skip:
+                    with step("3b warm spare"):
+                        spare_checks(session, prefix, lay, checks, tray, "share-unc", work)
             if installed_ok and "upgrade" not in args.skip:
                 with step("4 upgrade"):
                     upgrade(prefix, lay, session, checks, tray, bump(want), work)
