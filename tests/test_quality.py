@@ -138,3 +138,20 @@ def test_the_readme_code_layout_names_every_module_and_no_folder_is_crowded() ->
         if d.is_dir() and (n := len([p for p in d.glob("*.py") if p.name != "__init__.py"])) > 15
     }
     assert crowded == {}
+
+
+def test_every_package_ships_in_the_wheel() -> None:
+    """pyproject lists the packages by name: one left out is missing from `pip install .`
+    (the tray then fails at its first import, as the first-run check once showed)."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    found = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for init in (REPO / "launcher").rglob("__init__.py")
+    }
+    assert found - listed == set()
