@@ -68,9 +68,6 @@ LATE_VARS = frozenset(
 A variable a new feature passes to each server, read when serving, belongs here too."""
 
 _BELOW_NORMAL_NICE = 10
-_PIPE_DURING_IMPORT = os.name != "nt"
-"""Read standard input while MLflow is imported (POSIX: the spare exits as soon as it closes).
-Not on Windows, where that read makes other calls on the handle wait (see :func:`spare`)."""
 
 
 def comparable(env: dict[str, str]) -> dict[str, str]:
@@ -208,19 +205,13 @@ def spare(
         error("port-taken", f"cannot listen on {host}: {exc}")
         return 3
     port = int(sock.getsockname()[1])
-    # Windows: while a thread is blocked reading the pipe, other calls on that handle wait for
-    # it (an import asking whether stdin is a console hung the frozen spare under Wine for
-    # good), so there the pipe is read once MLflow is imported; until then the Job Object
-    # (lifeline.py) ends the spare with the launcher, and Spare.stop() kills it.
-    pipe = _Pipe() if _PIPE_DURING_IMPORT else None
+    pipe = _Pipe()
     _say({"port": port})
     before = comparable(dict(os.environ))
     failed = _import_in_thread(low)
     if failed is not None:
         error("mlflow-missing", f"{type(failed).__name__}: {failed}")
         return _leave(4)
-    if pipe is None:
-        pipe = _Pipe()
     _say({"warm": True})
     try:
         settings = json.loads(pipe.settings())
