@@ -8,9 +8,10 @@ broken download or share copy; a tampered feed is what the Authenticode check
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,24 +72,13 @@ def download(
     return target
 
 
-class _source:
-    """(a readable stream, its size) for a URL or a file path, as a context manager."""
-
-    def __init__(self, location: str) -> None:
-        self.location = location
-        self._stream: Any = None
-
-    def __enter__(self) -> tuple[Any, int]:
-        if self.location.lower().startswith(("http://", "https://")):
-            response = open_url(self.location)
-            self._stream = response
-            return response, int(response.headers.get("Content-Length") or 0)
-        path = Path(self.location)
-        stream = path.open("rb")
-        self._stream = stream
-        return stream, path.stat().st_size
-
-    def __exit__(self, *exc: object) -> None:
-        close = getattr(self._stream, "close", None)
-        if close is not None:
-            close()
+@contextlib.contextmanager
+def _source(location: str) -> Iterator[tuple[Any, int]]:
+    """(a readable stream, its size or 0) for a URL or a file path, closed afterwards."""
+    if location.lower().startswith(("http://", "https://")):
+        with open_url(location) as response:
+            yield response, int(response.headers.get("Content-Length") or 0)
+        return
+    path = Path(location)
+    with path.open("rb") as stream:
+        yield stream, path.stat().st_size
