@@ -728,9 +728,8 @@ def main() -> int:
     ap.add_argument("setup", type=Path, help="MLflowLauncher-<version>-setup.exe")
     ap.add_argument("--json", type=Path, help="write the checks' numbers and timings here")
     ap.add_argument("--keep", action="store_true", help="keep the prefix (under $WINE_CACHE)")
-    # "spare" (step 3b) is skipped until its three failing checks are mended (issue 17 note).
     skips = ["unc", "spare", "upgrade"]
-    ap.add_argument("--skip", choices=skips, action="append", default=["spare"])
+    ap.add_argument("--skip", choices=skips, action="append", default=[])
     args = ap.parse_args()
     setup = args.setup.resolve()
     checks = Checks()

@@ -1,7 +1,7 @@
 """The installer check's warm-spare step (issue 17, Windows side), run under Wine.
 
-The installed tray keeps a warm spare (``launcher/server/spare_pool.py``): a server process with
-MLflow imported, started through ``lifeline.spawn`` into the launcher's Job Object
+The installed tray keeps a warm spare (``launcher/server/warm/spare_pool.py``): a server process
+with MLflow imported, started through ``lifeline.spawn`` into the launcher's Job Object
 (KILL_ON_JOB_CLOSE), importing in a thread at THREAD_PRIORITY_BELOW_NORMAL
 (``launcher/server/child/spare.py``). This step proves, with the UNC project of the step before:
 
@@ -31,7 +31,9 @@ import psutil
 from check_windows import CLI, WINE_CACHE, Checks, Output, fetch, healthy, wait_gone, winpath
 
 STARTED_RE = re.compile(r"started a warm spare \(pid (\d+)")
-WARM_RE = re.compile(r"spare (\d+) warm after ([0-9.]+) s")
+WARM_RE = re.compile(
+    r"spare (\d+) warm after ([0-9.]+) s(?: \(import thread priority (-?\d+|None)\))?"
+)
 READY_RE = re.compile(r"=== ready at (http://\S+?)/? after ([0-9.]+) s")
 WARM_SECONDS = 300
 THREAD_PRIORITY_BELOW_NORMAL = -1
@@ -220,7 +222,8 @@ def _spare_checks(
     assert pid is not None
     joined = "could not put server" not in tray.log()
     checks.report(joined, "spare: no `could not put server ... into the job object` in the log")
-    _priority_check(checks, pid, samples)
+    assert warm is not None
+    _priority_check(checks, pid, samples, warm.group(3))
 
     # 3: a project on the share, opened through the running tray, is served by the spare
     t1 = time.monotonic()
@@ -275,23 +278,24 @@ def _spare_checks(
             p.kill()
 
 
-def _priority_check(checks: Checks, pid: int, samples: list[dict[str, Any]]) -> None:
-    """Was a thread of the spare at THREAD_PRIORITY_BELOW_NORMAL while it imported?"""
+def _priority_check(
+    checks: Checks, pid: int, samples: list[dict[str, Any]], said: str | None
+) -> None:
+    """Was a thread of the spare at THREAD_PRIORITY_BELOW_NORMAL while it imported? Seen from
+    outside (the sampler) or, where Wine shows another process no thread priorities, as the
+    spare's own GetThreadPriority said it in its warm line (``said``)."""
     seen = [s["procs"][pid] for s in samples if pid in s["procs"]]
     readable = [p for p in seen if any(v is not None for v in p["threads"].values())]
     low = [p for p in readable if THREAD_PRIORITY_BELOW_NORMAL in p["threads"].values()]
     classes = sorted({hex(p["class"]) for p in seen if p["class"]})
-    if not readable:
-        print(
-            f"SKIP  spare: the spare's thread priorities: Wine showed {len(seen)} samples of"
-            f" pid {pid} and no readable thread priority ({len(samples)} samples in all)",
-            flush=True,
-        )
-        return
+    outside = (
+        f"{len(low)} of {len(readable)} readable samples from outside"
+        f" (process class {', '.join(classes) or '?'})"
+    )
     checks.report(
-        bool(low),
-        f"spare: while importing, spare {pid} had a thread at THREAD_PRIORITY_BELOW_NORMAL"
-        f" ({len(low)} of {len(readable)} samples; process class {', '.join(classes) or '?'})",
+        bool(low) or said == str(THREAD_PRIORITY_BELOW_NORMAL),
+        f"spare: while importing, spare {pid} had a thread at THREAD_PRIORITY_BELOW_NORMAL:"
+        f" {outside}; the spare's own GetThreadPriority said {said}",
     )
 
 

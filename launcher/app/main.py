@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
             print(headless.NO_DESKTOP_LINE, file=sys.stderr, flush=True)
             args = headless.serve_args()
     if not args or args[0] in TRAY_COMMANDS:
-        from launcher.app.start_tray import run_tray
+        from launcher.app.second_start import run_tray
 
         return run_tray(args)
     from launcher.app.cli import run_cli

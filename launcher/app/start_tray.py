@@ -1,11 +1,11 @@
 """The tray app's start and end: one instance, the icon up fast, no server left at the end.
 
-``run_tray(args)`` hands over to a running instance when there is one (``open NAME``, or no name:
-the last used project or the settings); otherwise it shows the tray icon first thing and only
-then loads the rest (config, server manager, menus: :mod:`launcher.ui.tray.tray_app`), so the icon
-appears as fast as in a bare PySide6 script. Quit, the end of the session and SIGTERM/SIGINT
-all stop every server and wait until their trees are gone. MLflow is never imported here: it
-runs in the server children.
+``run_primary`` is what ``launcher.app.second_start`` calls when no tray runs yet (a running one
+gets the request without this module or Qt's widgets ever loading): it shows the tray icon
+first thing and only then loads the rest (config, server manager, menus:
+:mod:`launcher.ui.tray.tray_app`), so the icon appears as fast as in a bare PySide6 script.
+Quit, the end of the session and SIGTERM/SIGINT all stop every server and wait until their
+trees are gone. MLflow is never imported here: it runs in the server children.
 """
 
 from __future__ import annotations
@@ -27,51 +27,21 @@ from PySide6.QtGui import QGuiApplication, QSessionManager
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from launcher.app import appid
-from launcher.model.paths import AppPaths, app_paths
+from launcher.model.paths import AppPaths
 from launcher.ui.common.collector import MainThreadCollector
 from launcher.ui.common.icons import app_icon, state_icon
-from launcher.ui.tray.instance import InstanceLock, InstanceServer, hand_over, instance_name
+from launcher.ui.tray.instance import InstanceServer
 
 if TYPE_CHECKING:
     from launcher.ui.tray.tray_app import TrayApp
 
 log = logging.getLogger("launcher.tray")
 
-USAGE = "usage: mlflow-launcher [open NAME]"
-HANDOVER_WAIT = 10.0
-"""How long a second start waits for a first one that holds the lock but is not listening yet."""
 
-
-def run_tray(args: list[str]) -> int:
-    """The tray app's entry point; returns the process exit code."""
-    if args and (args[0] != "open" or len(args) != 2):
-        print(USAGE, file=sys.stderr)
-        return 2
-    message: dict[str, Any] = (
-        {"command": "open", "name": args[1]} if args else {"command": "activate"}
-    )
-    paths = app_paths()
-    name = instance_name(paths)
-    if hand_over(name, message):
-        return 0
-    lock = InstanceLock(paths)
-    deadline = time.monotonic() + HANDOVER_WAIT
-    while not lock.acquire():
-        # Another instance holds the lock: it is starting up; hand over once it listens.
-        if hand_over(name, message, timeout_ms=500):
-            return 0
-        if time.monotonic() > deadline:
-            print("Another MLflow Launcher is running but does not answer.", file=sys.stderr)
-            return 1
-        time.sleep(0.2)
-    try:
-        _setup_logging(paths)
-        return _run_primary(paths, name, message if args else None)
-    finally:
-        lock.release()
-
-
-def _run_primary(paths: AppPaths, name: str, first: dict[str, Any] | None) -> int:
+def run_primary(paths: AppPaths, name: str, first: dict[str, Any] | None) -> int:
+    """Be the tray (``second_start`` holds the instance lock for it): the icon first, then the
+    rest; returns the exit code once it quits. ``first``: the request it was started with."""
+    _setup_logging(paths)
     if appid.set_for_this_process():
         log.info("AppUserModelID %s", appid.APP_USER_MODEL_ID)
     QApplication.setApplicationName("MLflow Launcher")
@@ -136,7 +106,7 @@ def _build(
     first: dict[str, Any] | None,
 ) -> TrayApp:
     from launcher.app import autostart as autostart_mod
-    from launcher.server.spare_pool import SparePool
+    from launcher.server.warm.spare_pool import SparePool
     from launcher.ui.tray.tray_app import TrayApp
 
     app = QApplication.instance()

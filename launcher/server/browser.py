@@ -23,12 +23,14 @@ _first_use = threading.Lock()
 _registered = False
 
 
-def open_in_browser(url: str) -> bool:
-    """The real opener: Python's ``webbrowser`` (honours BROWSER), imported when first used.
+def register() -> None:
+    """Python's ``webbrowser`` imported and its browsers found (honours BROWSER), once.
 
     Its first use registers the browsers, and another thread opening meanwhile finds the list
     empty and opens nothing (no error): three projects served at once after the tray started
-    lost a tab that way. So the first use is done once, under a lock, before any open."""
+    lost a tab that way. So it is done once, under a lock, before any open. Finding them may
+    run ``xdg-settings`` (0.2 s here), so a tray that keeps a server warm does it ahead
+    (launcher.server.warm.click_ready)."""
     import webbrowser
 
     global _registered
@@ -37,6 +39,13 @@ def open_in_browser(url: str) -> bool:
             with contextlib.suppress(webbrowser.Error):
                 webbrowser.get()
             _registered = True
+
+
+def open_in_browser(url: str) -> bool:
+    """The real opener: Python's ``webbrowser``, imported when first used (:func:`register`)."""
+    import webbrowser
+
+    register()
     return webbrowser.open(url)
 
 

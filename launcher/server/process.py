@@ -30,7 +30,7 @@ from launcher.server.state import State
 from launcher.server.stores import artifact_root, fast_view, schema
 
 if TYPE_CHECKING:
-    from launcher.server.spare_pool import Spare, SparePool
+    from launcher.server.warm.spare_pool import Spare, SparePool
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class MlflowServer:
         on_change: Callable[[MlflowServer], None] | None = None,
         spares: SparePool | None = None,
     ) -> None:
-        """``spares``: warm spares to serve from when one fits (launcher.server.spare_pool)."""
+        """``spares``: warm spares to serve from when one fits (launcher.server.warm.spare_pool)."""
         self.spares = spares
         self.project = project
         self.paths = paths

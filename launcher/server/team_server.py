@@ -42,7 +42,7 @@ from launcher.server.python import server_command as commands
 from launcher.server.stores import artifact_root
 
 if TYPE_CHECKING:
-    from launcher.server.spare_pool import Spare
+    from launcher.server.warm.spare_pool import Spare
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from launcher.app.start_tray import run_tray
+from launcher.app.second_start import run_tray
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.state import State

@@ -56,6 +56,28 @@ def test_a_second_start_hands_over_its_project_and_exits(qtbot, paths: AppPaths,
         server.close()
 
 
+def test_a_second_start_loads_no_widgets(qtbot, paths: AppPaths, app_home) -> None:
+    """A click on a shortcut while the tray runs: only the instance channel is loaded."""
+    server = InstanceServer(instance_name(paths))
+    assert server.listen()
+    probe = (
+        "import sys; from launcher.app.main import main; code = main(['open', 'P']); "
+        "print(sorted(m for m in ('PySide6.QtWidgets', 'PySide6.QtGui', 'launcher.app.start_tray')"
+        " if m in sys.modules)); sys.exit(code)"
+    )
+    try:
+        with qtbot.waitSignal(server.received, timeout=15_000):
+            proc = subprocess.Popen(
+                [sys.executable, "-c", probe], env=launcher_env(app_home), cwd=REPO,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        out, _ = proc.communicate(timeout=15)
+        assert proc.returncode == 0, out.decode()
+        assert out.decode().strip().splitlines()[-1] == "[]", out.decode()
+    finally:
+        server.close()
+
+
 def test_nothing_is_sent_when_no_instance_runs(paths: AppPaths) -> None:
     assert hand_over(instance_name(paths), {"command": "activate"}, timeout_ms=200) is False
 

@@ -22,7 +22,8 @@ from launcher.model.paths import AppPaths
 from launcher.server.browser import Opener, open_in_browser
 from launcher.server.manager import ServerFactory, ServerManager, mlflow_server
 from launcher.server.signals import emit
-from launcher.server.spare_pool import SparePool
+from launcher.server.warm import click_ready
+from launcher.server.warm.spare_pool import SparePool
 from launcher.ui.controller import Controller
 from launcher.ui.hosts import Autostart
 from launcher.ui.tray.fallback import FallbackWindow
@@ -111,13 +112,19 @@ class TrayApp(QObject):
         if self.spares is not None and not self.spares.keep_warm and not self._shut_down:
             threading.Thread(target=self.spares.warm_up, name="spare-warm-up", daemon=True).start()
 
+    def _keep_warm(self) -> None:
+        """Thread: the first spare, and the tray's own part of a click (click_ready.py)."""
+        assert self.spares is not None
+        self.spares.ensure()
+        click_ready.prepare()
+
     def show(self) -> None:
         if self.tray is not None:
             self.tray.show()
         elif self.window is not None:
             self.window.show()
         if self.spares is not None and self.controller.config.settings.keep_warm:
-            threading.Thread(target=self.spares.ensure, name="spare-start", daemon=True).start()
+            threading.Thread(target=self._keep_warm, name="spare-start", daemon=True).start()
         self.controller.updates.start()
         problem = self.controller.load_problem
         if problem:

@@ -26,7 +26,7 @@ import time
 from launcher.model.paths import AppPaths
 from launcher.server.python import server_command as commands
 from launcher.server.python import telemetry
-from launcher.server.spare import Spare, SpareCommand, spare_command, start_spare
+from launcher.server.warm.spare import Spare, SpareCommand, spare_command, start_spare
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from launcher.model.paths import AppPaths
-from launcher.server import spare_pool
-from launcher.server.spare_pool import SparePool
+from launcher.server.warm import spare_pool
+from launcher.server.warm.spare_pool import SparePool
 
 Memory = namedtuple("Memory", "total available")
 

@@ -4,7 +4,7 @@ A click then costs opening the stores and the first /health instead of Python st
 about 6 s of imports. This module holds one spare process: its command, its output until a
 project takes it, and the hand-over (:meth:`Spare.fits`, :meth:`Spare.assign`);
 ``child/spare.py`` is what runs in it. How many spares are kept, which one a click gets and
-when the next ones start is :mod:`launcher.server.spare_pool`'s job.
+when the next ones start is :mod:`launcher.server.warm.spare_pool`'s job.
 
 What takes today's path instead: another Python environment, the fallback server, a fixed port
 or another host, and any difference in a setting MLflow reads at import (a static prefix,
@@ -87,6 +87,9 @@ class Spare:
     proc: subprocess.Popen[bytes]
     port: int | None = None
     warm: bool = False
+    import_priority: int | None = None
+    """What the system said of the import thread's priority once lowered (Windows: -1 is below
+    normal; Linux: its nice value); None when it was not lowered or could not be read."""
     started_at: float = field(default_factory=time.monotonic)
     _lines: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=200))
     _sink: LineSink | None = None
@@ -177,8 +180,15 @@ class Spare:
             self.port = int(payload["port"])
             self._has_port.set()
         if payload.get("warm"):
+            priority = payload.get("import_priority")
+            self.import_priority = priority if isinstance(priority, int) else None
             self.warm = True
-            log.info("spare %s warm after %.1f s", self.pid, time.monotonic() - self.started_at)
+            log.info(
+                "spare %s warm after %.1f s (import thread priority %s)",
+                self.pid,
+                time.monotonic() - self.started_at,
+                self.import_priority,
+            )
             if self.on_warm is not None:
                 self.on_warm(self)
 

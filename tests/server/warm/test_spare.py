@@ -22,11 +22,12 @@ import pytest
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import rest, spare_pool
+from launcher.server import rest
 from launcher.server.access_key import headers_for
 from launcher.server.process import MlflowServer
-from launcher.server.spare import Spare
-from launcher.server.spare_pool import SparePool
+from launcher.server.warm import spare_pool
+from launcher.server.warm.spare import Spare
+from launcher.server.warm.spare_pool import SparePool
 from tests.server.helpers import gone, tree_hash
 
 pytestmark = pytest.mark.process
@@ -98,6 +99,8 @@ def test_spare_serves_exactly_what_a_fresh_server_serves(
     pool.ensure()
     spare = wait_warm(pool)
     assert tree_hash(store.parent) == before, "a spare wrote into the store before assignment"
+    # Nor did its warm-up (every route matched once) open MLflow's default store where it runs.
+    assert not {"mlruns", "mlflow.db"} & {p.name for p in Path(spare.command.cwd).iterdir()}
 
     project = Project("P", str(store))
     warm = MlflowServer(project, paths, spares=pool)
@@ -174,6 +177,7 @@ def test_n_spares_serve_n_projects_opened_back_to_back_then_refill(
     try:
         pool.ensure()
         warm = wait_warm_count(pool, 2)
+        assert all((s.import_priority or 0) >= 10 for s in warm), "an idle tray's import is niced"
         assert [tree_hash(store.parent) for store in stores] == before, (
             "a spare wrote into a store before assignment"
         )
@@ -190,6 +194,7 @@ def test_n_spares_serve_n_projects_opened_back_to_back_then_refill(
         assert len(pool.spares) == 2 and all(s.warm for s in refilled)
         argv = [" ".join(psutil.Process(s.pid).cmdline()) for s in refilled]
         assert all("--priority normal" in a for a in argv), "a refill after clicks is not urgent"
+        assert all(s.import_priority is None for s in refilled), "so its import is not niced"
     finally:
         pool.close()
 
@@ -202,7 +207,7 @@ def test_killed_launcher_leaves_no_spare(paths: AppPaths, tmp_path: Path) -> Non
             """
             import sys, time
             from launcher.model.paths import app_paths
-            from launcher.server import spare_pool
+            from launcher.server.warm import spare_pool
             spare_pool.memory_allows = lambda extra_mib=0: True
             pool = spare_pool.SparePool(app_paths(), count=2)
             pool.ensure()
