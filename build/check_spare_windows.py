@@ -247,12 +247,15 @@ def _spare_checks(
     if url is not None and healthy(url):
         with contextlib.suppress(OSError):
             listed = fetch(url + "ajax-api/2.0/mlflow/experiments/search?max_results=100", key=key)
-    checks.report(
+    if not checks.report(
         "unc-exp" in listed,
         f"spare: {name} answers at {url} with the share's experiments"
         + (f" (ready after {ready.group(2)} s; {time.monotonic() - t1:.1f} s from `open`)"
            if ready else ""),
-    )  # fmt: skip
+    ):  # fmt: skip
+        for log in (lay.log_dir / "servers").glob("*.log"):
+            print(f"--- {log.name}\n{log.read_text('utf-8', 'replace')[-4000:]}", file=sys.stderr)
+        print(tray.log()[-3000:], file=sys.stderr)
 
     # 4: the tray killed hard; the Job Object must end the served spare and the refill
     procs = win.once()

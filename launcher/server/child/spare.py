@@ -21,7 +21,8 @@ no store. The spare does it in advance and then waits. Its life:
 Settings MLflow reads while it is imported (a static prefix, allowed hosts, CORS, Prometheus,
 ...) cannot change afterwards: only the variables in :data:`LATE_VARS` may differ between the
 spare's environment and the project's. The launcher checks that before it hands a project over;
-the spare checks again and refuses (exit 6, nothing served) rather than serve differently.
+the spare checks again, against the ``started_with`` environment the launcher sends along, and
+refuses (exit 6, nothing served) rather than serve differently (:func:`environment_to_serve`).
 
 Standard input closing is the lifeline, as for every server: before assignment the spare exits
 at once; after, it stops like a served project.
@@ -310,18 +311,45 @@ def spare(
     try:
         settings = json.loads(pipe.settings())
         env = {str(k): str(v) for k, v in dict(settings["env"]).items()}
+        started = settings.get("started_with")
+        started_with = before if started is None else {str(k): str(v) for k, v in started.items()}
         wanted_host, wanted_port = str(settings["host"]), int(settings["port"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         error("spare", f"unreadable settings: {exc}")
         return _leave(EXIT_NO_SETTINGS)
     if (wanted_host, wanted_port) != (host, port):
         error("spare", f"asked to serve {wanted_host}:{wanted_port}, bound {host}:{port}")
         return _leave(EXIT_SPARE_MISMATCH)
-    differing = sorted(k for k in set(before) | set(comparable(env)) if before.get(k) != env.get(k))
+    serving, differing = environment_to_serve(before, started_with, env)
     if differing:
         # Already imported with other values: serving now would not be what a fresh server is.
         error("spare", "settings read at import differ: " + ", ".join(differing))
         return _leave(EXIT_SPARE_MISMATCH)
     os.environ.clear()
-    os.environ.update(env)
+    os.environ.update(serving)
     return _leave(serve(host, port, True, sock=sock, watch=pipe.watch))
+
+
+def environment_to_serve(
+    own: dict[str, str], started_with: dict[str, str], env: dict[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """The environment to serve ``env`` with, and the import-time variables in which ``env``
+    differs from what the spare was started with (then it must not serve).
+
+    ``own`` is the spare's environment as its import saw it, ``started_with`` what the launcher
+    started it with. They differ where the process's own start changed something: a frozen
+    bundle's bootloader puts its folders on PATH (under Wine a spare refused every project for
+    that). A fresh server of the project would start the same way, so those changes are kept
+    and the project's values apply to everything else."""
+    differing = sorted(
+        k for k in set(started_with) | set(comparable(env)) if started_with.get(k) != env.get(k)
+    )
+    serving = dict(env)
+    for key in set(own) | set(started_with):
+        if key in LATE_VARS or own.get(key) == started_with.get(key):
+            continue
+        if key in own:
+            serving[key] = own[key]
+        else:
+            serving.pop(key, None)
+    return serving, differing

@@ -127,7 +127,13 @@ class Spare:
                 sink(line)
             self._lines.clear()
             self._sink = sink
-        settings = {"env": cmd.env, "host": cmd.host, "port": self.port}
+        # started_with: what its own start changed (a frozen bundle's PATH) is told apart.
+        settings = {
+            "env": cmd.env,
+            "started_with": self.command.env,
+            "host": cmd.host,
+            "port": self.port,
+        }
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write((json.dumps(settings) + "\n").encode("utf-8"))
