@@ -165,7 +165,7 @@ def check_spare(exe: Path, root: Path) -> float:
         said = [proc.stdout.readline().strip() for _ in range(2)]
         elapsed = time.perf_counter() - start
         assert said[0].startswith('LAUNCHER-SPARE: {"port": '), (said, log.read_text())
-        assert said[1] == 'LAUNCHER-SPARE: {"warm": true}', (said, log.read_text())
+        assert said[1].startswith('LAUNCHER-SPARE: {"warm": true'), (said, log.read_text())
         proc.stdin.close()  # the launcher went away before it needed the spare
         assert proc.wait(30) == 0, "the spare did not end with its pipe"
         print(f"spare: warm in {elapsed:.1f} s from the bundle; ended with its pipe")
