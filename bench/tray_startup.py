@@ -59,8 +59,10 @@ BARE = textwrap.dedent(
 )
 
 
-def make_home(root: Path, projects: int = 20) -> Path:
-    """A launcher home with ``projects`` projects of every store kind (none is started)."""
+def make_home(root: Path, projects: int = 20, keep_warm: bool = True) -> Path:
+    """A launcher home with ``projects`` projects of every store kind (none is started), and
+    'keep a server warm' as given (on is the default; then the tray also loads its click path
+    ahead, launcher/server/warm/click_ready.py)."""
     home = root / "home"
     (home / "config").mkdir(parents=True)
     kinds = [
@@ -72,7 +74,7 @@ def make_home(root: Path, projects: int = 20) -> Path:
     ]
     config = {
         "schema": 1,
-        "settings": {"last_project": "Project 00"},
+        "settings": {"last_project": "Project 00", "keep_warm": keep_warm},
         "catalogs": [],
         "projects": [
             {
@@ -130,11 +132,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--offscreen", action="store_true", help="no Xvfb even if installed")
+    parser.add_argument("--keep-warm", choices=["on", "off"], default="on")
     args = parser.parse_args()
     missing = "--offscreen given" if args.offscreen else xsession.available(tray=True)
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         root = Path(tmp)
-        home = make_home(root)
+        home = make_home(root, keep_warm=args.keep_warm == "on")
         if missing is None:
             session = stack.enter_context(xsession.XSession(tray=True))
             env, where = session.env, f"Xvfb {session.display} + trayer (platform xcb)"
@@ -150,7 +153,8 @@ def main() -> int:
         for _ in range(args.runs):
             results["bare"].append(run_once([sys.executable, str(bare_script)], env, None))
             results["launcher"].append(run_once([sys.executable, "-m", "launcher"], env, log))
-    print(f"Tray start-up, {args.runs} runs each, alternating; {where}; 20 projects configured")
+    print(f"Tray start-up, {args.runs} runs each, alternating; {where}; 20 projects configured;"
+          f" keep warm {args.keep_warm}")  # fmt: skip
     medians = {}
     for name, runs in results.items():
         seconds = statistics.median(r[0] for r in runs)

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QMessageBox, QProgressDialog
@@ -27,8 +27,10 @@ from launcher.model.paths import AppPaths
 from launcher.model.updates import POLICY_ASK, POLICY_OFF, POLICY_ON, check_due
 from launcher.server.signals import emit
 from launcher.ui.common.workers import run_in_thread, run_with_progress
-from launcher.updates import feed, installer, updater
-from launcher.updates.feed import Offer
+from launcher.updates import installer
+
+if TYPE_CHECKING:
+    from launcher.updates.feed import Offer
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ class Updates(QObject):
         self._timer.start(TICK_MS)
 
     def tick(self) -> None:
+        from launcher.updates import updater  # with feed: the HTTP stack, only where it applies
+
         choices = updater.choices(self._settings())
         if choices.policy == POLICY_ASK:
             allowed = self._ask(choices.feed)
@@ -109,6 +113,8 @@ class Updates(QObject):
     def check_now(self) -> None:
         if self.checking:
             return
+        from launcher.updates import feed, updater
+
         self.checking = True
         source = updater.choices(self._settings()).feed
         run_in_thread(
@@ -155,6 +161,8 @@ class Updates(QObject):
         dialog.setMinimumDuration(0)
         dialog.canceled.connect(stop.set)
         dialog.show()
+
+        from launcher.updates import updater
 
         def work(report: Callable[[Any], None]) -> str:
             return updater.install(
