@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from launcher.model.project import Project
+
 RUNNING = "RUNNING"
 SCHEDULED = "SCHEDULED"
 FINISHED = "FINISHED"
@@ -249,6 +251,22 @@ def watched(
         return choice
     window = RECENT_DAYS * 86400
     return any(t is not None and now - t < window for t in (opened_at, first_seen))
+
+
+def watched_projects(
+    projects: Iterable[Project],
+    opened: dict[str, float],
+    first_seen: dict[str, float],
+    now: float,
+) -> list[Project]:
+    """The projects whose runs are watched (:func:`watched` for each)."""
+    return [
+        p
+        for p in projects
+        if watched(
+            p.watch_runs, opened_at=opened.get(p.name), first_seen=first_seen.get(p.name), now=now
+        )
+    ]
 
 
 # -- words -------------------------------------------------------------------------------------

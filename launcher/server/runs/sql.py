@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 from launcher.model import credentials
@@ -68,9 +69,16 @@ class SqlRuns:
 
     def _sqlite(self, since_ms: int) -> list[tuple[Any, ...]]:
         assert self.store.path is not None
+        path = Path(self.store.path)
+        if not path.exists() and path.parent.is_dir():
+            return []  # no database yet: no runs (a folder that is gone is unreachable)
         conn = sqlite3.connect(schema.sqlite_uri(self.store.path), uri=True, timeout=5)
         try:
             return conn.execute(QUERY.format(param="?"), (since_ms,)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []  # an empty database: MLflow makes its tables at its first use
+            raise OSError(f"{self.store.path}: {exc}") from exc
         except sqlite3.Error as exc:
             raise OSError(f"{self.store.path}: {exc}") from exc
         finally:
