@@ -11,15 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import datetime
 
 from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, UsageError, err, find_project, load
+from launcher.app.commands.runs.follow import follow
 from launcher.model import run_events as ev
 from launcher.model.config import ConfigStore
 from launcher.model.project import Project
-from launcher.model.run_events import RunEvent, RunInfo
+from launcher.model.run_events import RunInfo
 from launcher.model.stores import StoreError
-from launcher.server.runs.watcher import RunWatcher, load_state, reader_for
+from launcher.server.runs.watcher import load_state, reader_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
     if args.follow:
         interval = args.interval or config.settings.watch_interval_seconds or 30
         stall = args.stall_minutes or config.settings.stall_minutes
-        return _follow(projects, interval, stall, args.json, args.looks)
+        return follow(projects, interval, stall, args.json, args.looks)
     return _list(projects, since_s, active_only=args.active, as_json=args.json)
 
 
@@ -95,32 +95,3 @@ def _line(r: RunInfo) -> str:
     return "  ".join(
         [r.project, r.experiment, r.name or r.run_id[:8], r.status, took, metric, r.run_id]
     )
-
-
-def _follow(projects: list[Project], interval: float, stall: float, as_json: bool,
-            looks: int) -> int:  # fmt: skip
-    watcher = RunWatcher(stall_minutes=stall)
-    err(f"Watching {len(projects)} project(s) every {interval:g} s; Ctrl-C stops.")
-    done = 0
-    try:
-        while True:
-            look = watcher.look(projects)
-            for name, why in look.unreachable:
-                err(f"{name}: store unreachable: {why}")
-            for name in look.back:
-                err(f"{name}: store answers again")
-            for event in look.events:
-                print(_event_line(event, as_json), flush=True)
-            done += 1
-            if looks and done >= looks:
-                return EXIT_OK
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        return EXIT_OK
-
-
-def _event_line(event: RunEvent, as_json: bool) -> str:
-    if as_json:
-        return json.dumps(event.to_json(), ensure_ascii=False)
-    stamp = datetime.now().strftime("%H:%M:%S")
-    return f"{stamp}  {event.kind}  {event.title}: {event.text}"
