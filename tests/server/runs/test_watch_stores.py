@@ -26,8 +26,8 @@ SCRIPT = Path(__file__).with_name("training.py")
 STALL_MINUTES = 0.05  # 3 s: the shortened window
 
 
-def _train(uri: str) -> Iterator[subprocess.Popen[str]]:
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "PYTHONUNBUFFERED": "1"}
+def _train(uri: str, login: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "PYTHONUNBUFFERED": "1", **login}
     env["MLFLOW_ALLOW_FILE_STORE"] = "true"
     proc = subprocess.Popen(
         [sys.executable, str(SCRIPT)],
@@ -45,12 +45,17 @@ def _train(uri: str) -> Iterator[subprocess.Popen[str]]:
 
 
 def _expect(proc: subprocess.Popen[str], word: str) -> None:
+    """Wait for the script to say ``word`` (a tracking server's client prints "View run" lines)."""
     assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    assert line == word, f"{line!r} (exit {proc.poll()})"
+    seen = []
+    for line in proc.stdout:
+        if line.strip() == word:
+            return
+        seen.append(line)
+    raise AssertionError(f"{seen!r} (exit {proc.poll()})")
 
 
-def _pg_hash(url: str) -> str:
+def pg_hash(url: str) -> str:
     import psycopg
 
     digest = hashlib.sha256()
@@ -63,10 +68,13 @@ def _pg_hash(url: str) -> str:
     return digest.hexdigest()
 
 
-def _scenario(store: str, uri: str, snapshot: Callable[[], object]) -> None:
+def scenario(
+    store: str, uri: str, snapshot: Callable[[], object], login: dict[str, str] | None = None
+) -> None:
+    """The training script against ``uri``, watched through ``store`` (the project's store)."""
     project = Project("dra", store, prefix="dra_")
     watcher = RunWatcher(stall_minutes=STALL_MINUTES)
-    for proc in _train(uri):
+    for proc in _train(uri, login or {}):
         _expect(proc, "ready")
         first = watcher.look([project])  # the first look only records
         assert first.events == [] and first.unreachable == []
@@ -102,13 +110,13 @@ def _scenario(store: str, uri: str, snapshot: Callable[[], object]) -> None:
 def test_folder_store(tmp_path: Path) -> None:
     root = tmp_path / "mlruns"
     root.mkdir()
-    _scenario(str(root), root.as_uri(), lambda: tree_hash(root))
+    scenario(str(root), root.as_uri(), lambda: tree_hash(root))
 
 
 @pytest.mark.process
 def test_sqlite_store(tmp_path: Path) -> None:
     db = tmp_path / "mlflow.db"
-    _scenario(str(db), f"sqlite:///{db}", lambda: tree_hash(tmp_path))
+    scenario(str(db), f"sqlite:///{db}", lambda: tree_hash(tmp_path))
 
 
 @pytest.fixture
@@ -120,4 +128,4 @@ def database() -> Iterator[str]:
 @pytest.mark.process
 @pytest.mark.skipif(not postgres.ADMIN_URL, reason="LAUNCHER_TEST_POSTGRES is not set")
 def test_postgres_store(database: str, _pg: int) -> None:
-    _scenario(database, database, lambda: _pg_hash(database))
+    scenario(database, database, lambda: pg_hash(database))
