@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from launcher.model.config import Config
 from launcher.model.project import Project
 
 RUNNING = "RUNNING"
@@ -267,6 +268,18 @@ def watched_projects(
             p.watch_runs, opened_at=opened.get(p.name), first_seen=first_seen.get(p.name), now=now
         )
     ]
+
+
+def opened_now(config: Config, name: str) -> dict[str, float]:
+    """``settings.opened`` with ``name`` opened now (removed projects dropped)."""
+    known = {p.name for p in config.projects} | {name}
+    kept = {k: v for k, v in config.settings.opened.items() if k in known}
+    return {**kept, name: time.time()}
+
+
+def stale(config: Config, name: str) -> bool:
+    """Opened more than a day ago (or never noted): worth noting again, for :func:`watched`."""
+    return time.time() - config.settings.opened.get(name, 0.0) > 86400
 
 
 # -- words -------------------------------------------------------------------------------------
