@@ -159,3 +159,28 @@ def test_interval_zero_turns_watching_off(qtbot, paths: AppPaths, store: Path, f
         assert controller.run_watch.looks == 0
     finally:
         assert controller.manager.stop_all(wait=True)
+
+
+def test_settings_and_the_editor_set_watching(qtbot, paths: AppPaths, store: Path, factory) -> None:  # type: ignore[no-untyped-def]
+    from launcher.ui.settings.project_editor import ProjectEditor
+    from launcher.ui.settings.settings_dialog import SettingsDialog
+
+    write_config(paths, [Project("dra", str(store))])
+    controller = make_controller(paths, factory, [])
+    try:
+        dialog = SettingsDialog(controller)
+        qtbot.addWidget(dialog)
+        assert (dialog.watch_interval.value(), dialog.stall.value()) == (30, 15)
+        dialog.watch_interval.setValue(0)
+        dialog.stall.setValue(5)
+        settings = ConfigStore(paths).load().config.settings
+        assert (settings.watch_interval_seconds, settings.stall_minutes) == (0, 5)
+        assert not controller.run_watch.enabled
+
+        editor = ProjectEditor(controller, controller.config.get("dra"))
+        qtbot.addWidget(editor)
+        assert editor.watch_check.isChecked() and editor.project().watch_runs is None
+        editor.watch_check.setChecked(False)
+        assert editor.project().watch_runs is False
+    finally:
+        assert controller.manager.stop_all(wait=True)
