@@ -11,6 +11,7 @@ A run that ended is not looked at again. Strictly read-only: files are opened fo
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import yaml
 from launcher.model.run_events import ENDED, FOLDER_STATUS, Metric, RunInfo
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 TAIL_BYTES = 512
 """A metric file's last line is in its last few hundred bytes (``timestamp value step``)."""
 
@@ -63,7 +65,6 @@ class FolderRuns:
             del self._experiments[gone]
         result: list[RunInfo] = []
         for exp_id, entry in found.items():
-            mtime = entry.stat().st_mtime_ns
             exp = self._experiments.get(exp_id)
             if exp is None:
                 name = self._experiment_name(Path(entry.path), exp_id)
@@ -71,10 +72,10 @@ class FolderRuns:
                     continue  # not an experiment (yet): looked at again next time
                 exp = self._experiments[exp_id] = _Experiment(name, -1)
             if not exp.name.startswith(self.prefix):
-                continue
-            if exp.mtime != mtime:
-                self._new_runs(Path(entry.path), exp_id, exp, since_ms)
-                exp.mtime = mtime
+                continue  # another project's: not even its mtime is asked for
+            mtime = entry.stat().st_mtime_ns  # free on Windows (in the listing), a stat here
+            if exp.mtime != mtime and self._new_runs(Path(entry.path), exp_id, exp, since_ms):
+                exp.mtime = mtime  # else listed again next time: a run was half written
             for folder, run in exp.runs.items():
                 if run.info.status not in ENDED:
                     self._refresh(Path(entry.path) / folder, run)
@@ -105,22 +106,35 @@ class FolderRuns:
             return None
         return str(data["name"])
 
-    def _new_runs(self, folder: Path, exp_id: str, exp: _Experiment, since_ms: int) -> None:
+    def _new_runs(self, folder: Path, exp_id: str, exp: _Experiment, since_ms: int) -> bool:
+        """Read the runs not seen yet; False when one could not be read whole (MLflow makes a
+        run's folder before its meta.yaml): the experiment is listed again at the next poll."""
         try:
             entries = self._scan(folder)
         except OSError:
-            return
+            return False
+        complete = True
         for entry in entries:
             if entry.name in exp.runs or entry.name in exp.skipped or not entry.is_dir():
                 continue
             if entry.name in ("tags", "datasets", "traces", "models", "meta.yaml"):
                 continue
             run = self._read_run(Path(entry.path), exp_id, exp.name, since_ms)
-            if run is None:
-                if (Path(entry.path) / "meta.yaml").exists():
-                    exp.skipped.add(entry.name)  # a deleted run, or no run at all
-                continue
-            exp.runs[entry.name] = run
+            if run is not None:
+                exp.runs[entry.name] = run
+            elif self._deleted(Path(entry.path)):
+                exp.skipped.add(entry.name)
+            else:
+                complete = False
+        return complete
+
+    def _deleted(self, folder: Path) -> bool:
+        """A deleted run (kept until purged), or a folder that holds no run at all."""
+        meta = folder / "meta.yaml"
+        if not meta.exists():
+            return not _RUN_ID.match(folder.name)  # a run's folder is made before its meta.yaml
+        data = self._read_meta(meta)
+        return data is not None and data.get("lifecycle_stage") == "deleted"
 
     def _read_run(self, folder: Path, exp_id: str, exp_name: str, since_ms: int = 0) -> _Run | None:
         """A run's meta.yaml, and its metrics when it is active or ended at/after ``since_ms``

@@ -78,3 +78,15 @@ def test_other_prefixes_are_not_read(tmp_path: Path) -> None:
     reader = FolderRuns(root, "cv", "cv_")
     assert reader.poll(0) == []
     assert reader.files_read == 4  # the root and three experiments' meta.yaml
+
+
+def test_a_run_caught_half_written_is_read_at_the_next_poll(tmp_path: Path) -> None:
+    root = tmp_path / "mlruns"
+    make_store(root, experiments=1, runs=1)
+    reader = FolderRuns(root, "dra", "dra_")
+    reader.poll(0)
+    run_id = "ab" * 16
+    (root / "1" / run_id).mkdir()  # MLflow makes the folder, then writes meta.yaml
+    assert all(r.run_id != run_id for r in reader.poll(0))
+    write_run(root / "1", run_id, 1)  # inside the folder: the experiment's mtime stays
+    assert any(r.run_id == run_id for r in reader.poll(0))
