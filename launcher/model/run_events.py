@@ -251,7 +251,8 @@ def watched(
     if choice is not None:
         return choice
     window = RECENT_DAYS * 86400
-    return any(t is not None and now - t < window for t in (opened_at, first_seen))
+    # A hand-edited config may hold anything: only numbers count.
+    return any(isinstance(t, (int, float)) and now - t < window for t in (opened_at, first_seen))
 
 
 def watched_projects(
@@ -279,7 +280,8 @@ def opened_now(config: Config, name: str) -> dict[str, float]:
 
 def stale(config: Config, name: str) -> bool:
     """Opened more than a day ago (or never noted): worth noting again, for :func:`watched`."""
-    return time.time() - config.settings.opened.get(name, 0.0) > 86400
+    when = config.settings.opened.get(name)
+    return not isinstance(when, (int, float)) or time.time() - when > 86400
 
 
 # -- words -------------------------------------------------------------------------------------
