@@ -148,12 +148,14 @@ class WatchState:
     """Project name -> when the watcher first saw it configured (time.time()); a project added
     since it counts as new for the default of its "Watch runs" option."""
 
-    def to_text(self) -> str:
-        data = {
-            "schema": 1,
-            "projects": {name: asdict(p) for name, p in self.projects.items()},
-            "first_seen": self.first_seen,
-        }
+    def to_text(self, *, times: bool = True) -> str:
+        """The file's text; without ``times`` (when each project was last read), what tells
+        whether a write is needed: a look that changed nothing else is not worth one."""
+        projects = {name: asdict(p) for name, p in self.projects.items()}
+        if not times:
+            for data in projects.values():
+                del data["seen_at"]
+        data = {"schema": 1, "projects": projects, "first_seen": self.first_seen}
         return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
     @classmethod

@@ -29,6 +29,7 @@ from launcher.server.signals import emit
 
 log = logging.getLogger(__name__)
 OFF_CHECK_MS = 60_000
+SAVE_EVERY_S = 600.0
 
 
 class RunWatchHost(Protocol):
@@ -60,7 +61,8 @@ class RunWatch(QObject):
         state = load_state(paths)
         self._first_ever = state is None
         self.watcher = RunWatcher(state)
-        self._saved = self.watcher.state.to_text()
+        self._saved = self.watcher.state.to_text(times=False)
+        self._saved_at = time.monotonic()
         self._busy = False
         self.last_event: RunEvent | None = None
         """The run of the newest notification: a click on it opens that run."""
@@ -139,10 +141,16 @@ class RunWatch(QObject):
             level = "info" if event is None or event.kind == FINISHED else "warning"
             emit(self._notify, title, text, level, event.run.project if event else "")
             self.last_event = event
-        text = self.watcher.state.to_text()
-        if text != self._saved:
+        self._save()
+
+    def _save(self) -> None:
+        """Keep the state when it changed, else every :data:`SAVE_EVERY_S` at most: a look
+        that changed nothing does not write (the reported runs stop replays either way)."""
+        text = self.watcher.state.to_text(times=False)
+        now = time.monotonic()
+        if text != self._saved or now - self._saved_at >= SAVE_EVERY_S:
             save_state(self._paths, self.watcher.state)
-            self._saved = text
+            self._saved, self._saved_at = text, now
 
     # -- opening a run ------------------------------------------------------------------------
 

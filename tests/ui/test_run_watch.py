@@ -87,7 +87,9 @@ def test_events_menu_click_and_no_replay(qtbot, paths: AppPaths, store: Path, fa
         said = look(qtbot, controller)
         assert [s[0] for s in said] == ["dra: r-live1 failed", "dra: r-live2 was killed"]
         assert said[0][2] == "warning"
+        stamp = state_path(paths).stat().st_mtime_ns
         assert look(qtbot, controller) == []  # said once
+        assert state_path(paths).stat().st_mtime_ns == stamp  # and a look of no news writes not
     finally:
         assert controller.manager.stop_all(wait=True)
     assert alive(factory.all_pids()) == []
