@@ -82,7 +82,7 @@ def projects(root: Path) -> list[Project]:
 
 
 def files_read(watcher: RunWatcher) -> int:
-    readers = [r for _key, r in watcher._readers.values()]
+    readers = [r for _key, r, _share in watcher._readers.values()]
     return sum(r.files_read for r in readers if isinstance(r, FolderRuns))
 
 

@@ -27,9 +27,11 @@ from launcher.model.run_events import (
     detect,
 )
 from launcher.model.stores import StoreError, StoreKind
+from launcher.server.stores.reachable import path_exists
 
 log = logging.getLogger(__name__)
 STATE_FILE = "run-watch.json"
+SHARE_TIMEOUT = 10.0
 
 
 class RunReader(Protocol):
@@ -72,7 +74,8 @@ class RunWatcher:
     def __init__(self, state: WatchState | None = None, *, stall_minutes: float = 0) -> None:
         self.state = state or WatchState()
         self.stall_minutes = stall_minutes or DEFAULT_STALL_MINUTES
-        self._readers: dict[str, tuple[tuple[str, str], RunReader]] = {}
+        self._readers: dict[str, tuple[tuple[str, str], RunReader, str | None]] = {}
+        """Project -> (its store and prefix, its reader, the path to ask first on a share)."""
         self._down: set[str] = set()
         self.active: list[RunInfo] = []
 
@@ -95,7 +98,9 @@ class RunWatcher:
     def _look_at(self, project: Project, now: int, look: Look) -> None:
         name = project.name
         try:
-            reader = self._reader(project)
+            reader, share = self._reader(project)
+            if share is not None and path_exists(share, SHARE_TIMEOUT) is not True:
+                raise OSError(f"{share} does not answer (share offline or VPN down?)")
             state = self.state.projects.setdefault(name, ProjectState())
             since = (state.seen_at or now) - SKEW_MS
             runs = reader.poll(since)
@@ -112,16 +117,27 @@ class RunWatcher:
         look.events.extend(detect(state, runs, now_ms=now, stall_ms=stall_ms))
         look.active.extend(r for r in runs if r.active)
 
-    def _reader(self, project: Project) -> RunReader:
+    def _reader(self, project: Project) -> tuple[RunReader, str | None]:
         key = (project.store, project.prefix)
         known = self._readers.get(project.name)
         if known is not None and known[0] == key:
-            return known[1]
+            return known[1], known[2]
         if known is not None:
             self.state.projects.pop(project.name, None)  # another store: start afresh
         reader = reader_for(project)
-        self._readers[project.name] = (key, reader)
-        return reader
+        self._readers[project.name] = (key, reader, _on_share(project))
+        return reader, self._readers[project.name][2]
+
+
+def _on_share(project: Project) -> str | None:
+    """A folder or SQLite store's path when it is on a network share: a dead share hangs a
+    read for a minute, so each look first asks whether it answers, with a timeout."""
+    path = project.parsed_store().path
+    if path is None:
+        return None
+    from launcher.server.stores.shares import network_share
+
+    return path if network_share(path) else None
 
 
 def state_path(paths: AppPaths) -> Path:
