@@ -22,9 +22,10 @@ the shortcut's bytes, the app's own log and output) or asks the server over HTTP
    `file://server/share/...`: experiments, a metric history and an artifact come back through
    the server; nothing is written into the share; a share that goes away gives errors and the
    server recovers when it is back.
-3b. spare: the tray's warm spare (keep_warm) gets warm, imports below normal priority, serves
-   the share's project on `open NAME`, and a tray killed with `taskkill /F` leaves no spare and
-   no server: the Job Object (build/check_spare_windows.py).
+3b. host: the tray's warm host (keep_warm) gets warm, imports below normal priority, serves two
+   projects on the share opened with `open NAME` from that one process on two ports, each with
+   its own experiments, and a tray killed with `taskkill /F` leaves no host and no server: the
+   Job Object (build/check_host_windows.py).
 4. upgrade: a higher version, made from the same folder by makensis (`windows.sh installer`), is
    offered in a folder feed and installed by the running launcher's own `update` (with "Start at
    login" on; build/check_update.py: a feed with a wrong SHA-256 is refused first and the old
@@ -63,7 +64,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build"))
 from check_bundle import make_store  # noqa: E402
 from check_credentials_windows import credential_checks  # noqa: E402
-from check_spare_windows import spare_checks  # noqa: E402
+from check_host_windows import host_checks  # noqa: E402
 from check_update import update_from_feed  # noqa: E402
 from check_windows import (  # noqa: E402
     CLI,
@@ -552,6 +553,11 @@ def unc_checks(session: Session, prefix: Prefix, checks: Checks, work: Path) -> 
         return False
     assert found is not None
     run_id, exp_id = found.groups()
+    # A second store on the share, for the host step (two UNC projects served by one process).
+    make_store("folder", share / "mlflow" / "other")
+    other = rf"\\{UNC_SERVER}\{UNC_SHARE}\mlflow\other\mlruns"
+    out = session.run(CLI, "add", "share-other", other)
+    checks.report("Added 'share-other'" in out, f"unc: `add share-other {other}`")
     before = tree_digest(share)
     forms = {
         "unc": store_unc,
@@ -716,7 +722,7 @@ def main() -> int:
     ap.add_argument("setup", type=Path, help="MLflowLauncher-<version>-setup.exe")
     ap.add_argument("--json", type=Path, help="write the checks' numbers and timings here")
     ap.add_argument("--keep", action="store_true", help="keep the prefix (under $WINE_CACHE)")
-    skips = ["credentials", "unc", "spare", "upgrade"]
+    skips = ["credentials", "unc", "host", "upgrade"]
     ap.add_argument("--skip", choices=skips, action="append", default=[])
     args = ap.parse_args()
     setup = args.setup.resolve()
@@ -759,9 +765,11 @@ def main() -> int:
             if installed_ok and "unc" not in args.skip:
                 with step("3 UNC share"):
                     share_ok = unc_checks(session, prefix, checks, work)
-                if share_ok and "spare" not in args.skip:
-                    with step("3b warm spare"):
-                        spare_checks(session, prefix, lay, checks, tray, "share-unc", work)
+                if share_ok and "host" not in args.skip:
+                    with step("3b warm host"):
+                        host_checks(
+                            session, prefix, lay, checks, tray, ["share-unc", "share-other"], work
+                        )
             if installed_ok and "upgrade" not in args.skip:
                 with step("4 upgrade"):
                     upgrade(prefix, lay, session, checks, tray, bump(want), work)
