@@ -294,12 +294,19 @@ def test_a_hanging_store_stalls_only_its_own_project(
     (stuck / "meta.yaml").unlink()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=postgres.MARKS)])
+def second_store(request: pytest.FixtureRequest, sqlite_store: Path) -> Iterator[str]:
+    """The project beside a folder one: a SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(sqlite_store)
+    else:
+        yield from postgres.scratch_database()
+
+
 def test_a_killed_host_brings_each_project_back_on_its_port(
-    folder_store: Path, sqlite_store: Path, paths: AppPaths, pool: HostPool, servers: list
+    folder_store: Path, second_store: str, paths: AppPaths, pool: HostPool, servers: list
 ) -> None:
-    urls = serve(
-        paths, pool, servers, Project("A", str(folder_store)), Project("B", str(sqlite_store))
-    )
+    urls = serve(paths, pool, servers, Project("A", str(folder_store)), Project("B", second_store))
     watchers = [threading.Thread(target=s.wait, daemon=True) for s in servers]  # as the manager
     for w in watchers:
         w.start()
