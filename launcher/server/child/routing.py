@@ -24,7 +24,9 @@ What is per project, and how it is routed:
   ``set_tracking_uri``, which would pin one project's store for the whole process).
 - Not routed, so equal for every project of a host (the launcher starts another host for a
   project that differs in them): every other setting MLflow reads at import, such as the static
-  prefix, allowed hosts, CORS and the security middleware's options, workspaces.
+  prefix, allowed hosts, CORS and the security middleware's options.
+- Not routed at all: MLflow's workspaces (``workspace_helpers._workspace_store`` is one per
+  process), so a project with workspaces on is never mounted in a host (warm/host.py).
 - Shared, and safe to share: the store registries (they cache stores per URI) and MLflow's app.
 
 Outside any project (a thread MLflow starts without copying the context), the proxies refuse

@@ -70,9 +70,14 @@ def interpreter_of(cmd: commands.ServerCommand) -> tuple[str, ...] | None:
 
 
 def host_command_for(cmd: commands.ServerCommand) -> HostCommand | None:
-    """The host that serves ``cmd`` as a process of its own would: same Python, same settings."""
+    """The host that serves ``cmd`` as a process of its own would: same Python, same settings.
+
+    None for a project with MLflow's workspaces on: ``workspace_helpers._workspace_store`` is
+    one per process and not routed (child/routing.py), so such a project gets its own."""
     interpreter = interpreter_of(cmd)
     if interpreter is None or cmd.host != HOST_ADDRESS:
+        return None
+    if cmd.env.get("MLFLOW_ENABLE_WORKSPACES", "").strip().lower() in ("true", "1", "yes"):
         return None
     return HostCommand(
         argv=[*interpreter, "host", "--host", HOST_ADDRESS],
