@@ -6,14 +6,15 @@ its access key, refuse requests without it (403), `/health`
 must be OK, `/` must return the UI, the experiments API must list the store's experiments, and
 an MLflow client (this Python's, talking HTTP only) must be able to log params, metrics, an
 artifact and a registered model through it, which shows the packages left out of the bundle are
-not needed. SIGTERM must then leave no process behind. The exe's spare mode (the warm server)
-must get warm from the bundle alone and end when its pipe closes.
+not needed. SIGTERM must then leave no process behind. The exe's host mode (the warm server)
+must get warm from the bundle alone, serve two stores at once, and end when its pipe closes.
 
     python build/check_bundle.py build/dist/mlflow-launcher/mlflow-launcher
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -147,28 +148,60 @@ def check_store(exe: Path, kind: str, root: Path) -> float:
             proc.kill()
 
 
-def check_spare(exe: Path, root: Path) -> float:
-    """The exe's spare mode (the tray's warm server): it binds a port, imports MLflow's server
-    from the bundle and says it is warm, having opened no store; its pipe closing ends it."""
-    home = root / "home-spare"
+def check_host(exe: Path, root: Path) -> float:
+    """The exe's host mode (the tray's warm server): it imports MLflow's server from the bundle
+    and says it is warm, having opened no store; then it serves a folder store and a SQLite
+    store at once, each on its own port, from one process; its pipe closing ends it."""
+    home = root / "home-host"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "MLFLOW_LAUNCHER_HOME": str(home),
            "LANG": "C.UTF-8"}  # fmt: skip
-    log = root / "spare.log"
+    log = root / "host.log"
     start = time.perf_counter()
     with log.open("w") as errors:
         proc = subprocess.Popen(
-            [str(exe), "--serve-child", "spare", "--host", "127.0.0.1"],
+            [str(exe), "--serve-child", "host", "--host", "127.0.0.1", "--priority", "normal"],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True,
         )  # fmt: skip
     try:
         assert proc.stdout is not None and proc.stdin is not None
-        said = [proc.stdout.readline().strip() for _ in range(2)]
+
+        def answer() -> dict:
+            while True:
+                line = proc.stdout.readline()  # type: ignore[union-attr]
+                assert line, ("the host ended", log.read_text())
+                if line.startswith("LAUNCHER-HOST: "):
+                    return dict(json.loads(line.split(" ", 1)[1]))
+
+        assert answer()["event"] == "warm"
         elapsed = time.perf_counter() - start
-        assert said[0].startswith('LAUNCHER-SPARE: {"port": '), (said, log.read_text())
-        assert said[1].startswith('LAUNCHER-SPARE: {"warm": true'), (said, log.read_text())
-        proc.stdin.close()  # the launcher went away before it needed the spare
-        assert proc.wait(30) == 0, "the spare did not end with its pipe"
-        print(f"spare: warm in {elapsed:.1f} s from the bundle; ended with its pipe")
+        ports = {}
+        for kind in ("folder", "sqlite"):
+            store = make_store(kind, root / f"host-{kind}")
+            uri = store.as_uri() if kind == "folder" else f"sqlite:///{store}"
+            late = {
+                "_MLFLOW_SERVER_FILE_STORE": uri,
+                "_MLFLOW_SERVER_ARTIFACT_ROOT": "mlflow-artifacts:/",
+                "_MLFLOW_SERVER_SERVE_ARTIFACTS": "true",
+                "MLFLOW_ALLOW_FILE_STORE": "true",
+                "_MLFLOW_SERVER_ARTIFACT_DESTINATION": str(root / f"host-{kind}-artifacts"),
+            }
+            request = {"op": "mount", "id": kind, "port": 0, "env": {**env, **late},
+                       "started_with": env}  # fmt: skip
+            proc.stdin.write(json.dumps(request) + "\n")
+            proc.stdin.flush()
+            said = answer()
+            assert said.get("event") == "mounted", (said, log.read_text())
+            ports[kind] = said["port"]
+        for kind, port in ports.items():
+            listed = fetch(
+                f"http://127.0.0.1:{port}/ajax-api/2.0/mlflow/experiments/search?max_results=50"
+            )
+            assert all(n in listed for n in NAMES), (kind, listed[:500])
+        proc.stdin.close()  # the launcher went away
+        assert proc.wait(30) == 0, "the host did not end with its pipe"
+        served = sorted(ports.values())
+        print(f"host: warm in {elapsed:.1f} s from the bundle; a folder and a SQLite store")
+        print(f"host: served from one process on ports {served}; ended with its pipe")
         return elapsed
     finally:
         if proc.poll() is None:
@@ -183,7 +216,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bundle-check-") as tmp:
         for kind in ("folder", "sqlite"):
             check_store(exe, kind, Path(tmp))
-        check_spare(exe, Path(tmp))
+        check_host(exe, Path(tmp))
     return 0
 
 

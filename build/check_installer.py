@@ -12,15 +12,20 @@ the shortcut's bytes, the app's own log and output) or asks the server over HTTP
 2. app: the installed console exe adds, lists and serves a folder store (/health, the UI, the
    experiments, a Linux MLflow client logging through it; Ctrl-C stops it, nothing left); the
    tray starts from the shortcut's target on Qt's `windows` platform with its AppUserModelID set.
+2b. credentials: a PostgreSQL project's password goes to the Windows Credential Manager, not
+   config.json nor any file of the launcher's; `doctor` logs in with it; `password --forget`
+   removes it; an old config's password is moved there on first start
+   (build/check_credentials_windows.py).
 3. unc: a share made real through `dosdevices/unc/<server>/<share>`; the WINDOWS MLflow client
    (the build's Windows Python) writes a folder store to `\\\\server\\share\\...`; the installed
    launcher serves it added as `\\\\server\\share\\...`, `//server/share/...` and
    `file://server/share/...`: experiments, a metric history and an artifact come back through
    the server; nothing is written into the share; a share that goes away gives errors and the
    server recovers when it is back.
-3b. spare: the tray's warm spare (keep_warm) gets warm, imports below normal priority, serves
-   the share's project on `open NAME`, and a tray killed with `taskkill /F` leaves no spare and
-   no server: the Job Object (build/check_spare_windows.py).
+3b. host: the tray's warm host (keep_warm) gets warm, imports below normal priority, serves two
+   projects on the share opened with `open NAME` from that one process on two ports, each with
+   its own experiments, and a tray killed with `taskkill /F` leaves no host and no server: the
+   Job Object (build/check_host_windows.py).
 4. upgrade: a higher version, made from the same folder by makensis (`windows.sh installer`), is
    offered in a folder feed and installed by the running launcher's own `update` (with "Start at
    login" on; build/check_update.py: a feed with a wrong SHA-256 is refused first and the old
@@ -58,7 +63,8 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "build"))
 from check_bundle import make_store  # noqa: E402
-from check_spare_windows import spare_checks  # noqa: E402
+from check_credentials_windows import credential_checks  # noqa: E402
+from check_host_windows import host_checks  # noqa: E402
 from check_update import update_from_feed  # noqa: E402
 from check_windows import (  # noqa: E402
     CLI,
@@ -71,6 +77,7 @@ from check_windows import (  # noqa: E402
     fetch,
     healthy,
     ours,
+    read_user_reg,
     serve,
     split_key,
     wait_gone,
@@ -108,25 +115,6 @@ def version() -> str:
 
 
 # ------------------------------------------------------------------------------- Wine's files
-def read_user_reg(prefix: Path) -> dict[str, dict[str, str]]:
-    """HKCU as Wine saved it: {key path: {value name: value}} (strings unescaped, dwords as
-    ``dword:...``). Current once the wineserver has exited (`wineserver -w`)."""
-    keys: dict[str, dict[str, str]] = {}
-    current: dict[str, str] | None = None
-    for line in (prefix / "user.reg").read_text("utf-8", "replace").splitlines():
-        if line.startswith("["):
-            name = line[1 : line.rindex("]")].replace("\\\\", "\\")
-            current = keys.setdefault(name.lower(), {})
-        elif current is not None and line.startswith('"'):
-            m = re.match(r'"((?:[^"\\]|\\.)*)"=(.*)$', line)
-            if m:
-                value = m.group(2)
-                if value.startswith('"'):
-                    value = re.sub(r"\\(.)", r"\1", value[1:-1])
-                current[re.sub(r"\\(.)", r"\1", m.group(1))] = value
-    return keys
-
-
 def lnk_target(lnk: Path) -> str:
     """The LocalBasePath of a .lnk (MS-SHLLINK: header, optional IDList, then LinkInfo)."""
     data = lnk.read_bytes()
@@ -217,7 +205,8 @@ class Layout:
         )
         # launcher/model/paths.py on Windows (platformdirs)
         self.config = self.appdata / "mlflow-launcher" / "config.json"
-        self.log_dir = self.local / "mlflow-launcher" / "Logs"
+        self.data = self.local / "mlflow-launcher"  # the data folder; the logs are inside
+        self.log_dir = self.data / "Logs"
         self.app_log = self.log_dir / "launcher.log"
 
 
@@ -564,6 +553,11 @@ def unc_checks(session: Session, prefix: Prefix, checks: Checks, work: Path) -> 
         return False
     assert found is not None
     run_id, exp_id = found.groups()
+    # A second store on the share, for the host step (two UNC projects served by one process).
+    make_store("folder", share / "mlflow" / "other")
+    other = rf"\\{UNC_SERVER}\{UNC_SHARE}\mlflow\other\mlruns"
+    out = session.run(CLI, "add", "share-other", other)
+    checks.report("Added 'share-other'" in out, f"unc: `add share-other {other}`")
     before = tree_digest(share)
     forms = {
         "unc": store_unc,
@@ -728,7 +722,7 @@ def main() -> int:
     ap.add_argument("setup", type=Path, help="MLflowLauncher-<version>-setup.exe")
     ap.add_argument("--json", type=Path, help="write the checks' numbers and timings here")
     ap.add_argument("--keep", action="store_true", help="keep the prefix (under $WINE_CACHE)")
-    skips = ["unc", "spare", "upgrade"]
+    skips = ["credentials", "unc", "host", "upgrade"]
     ap.add_argument("--skip", choices=skips, action="append", default=[])
     args = ap.parse_args()
     setup = args.setup.resolve()
@@ -763,12 +757,19 @@ def main() -> int:
                 with step("2 installed app"):
                     app_checks(session, lay, checks, tray)
             installed_ok = steps_ok()  # a failing UNC step must not hide the upgrade's result
+            if installed_ok and "credentials" not in args.skip:
+                with step("2b credentials"):
+                    credential_checks(
+                        session, prefix.path, lay.config, [lay.config.parent, lay.data], checks
+                    )
             if installed_ok and "unc" not in args.skip:
                 with step("3 UNC share"):
                     share_ok = unc_checks(session, prefix, checks, work)
-                if share_ok and "spare" not in args.skip:
-                    with step("3b warm spare"):
-                        spare_checks(session, prefix, lay, checks, tray, "share-unc", work)
+                if share_ok and "host" not in args.skip:
+                    with step("3b warm host"):
+                        host_checks(
+                            session, prefix, lay, checks, tray, ["share-unc", "share-other"], work
+                        )
             if installed_ok and "upgrade" not in args.skip:
                 with step("4 upgrade"):
                     upgrade(prefix, lay, session, checks, tray, bump(want), work)

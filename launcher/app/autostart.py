@@ -16,6 +16,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from launcher.model import runtime
+
 log = logging.getLogger(__name__)
 
 APP_ID = "mlflow-launcher"
@@ -31,7 +33,7 @@ def launch_command() -> list[str]:
     ``mlflow-launcher`` gui script beside the interpreter. Otherwise: ``pythonw -m launcher``
     (``python`` on Linux).
     """
-    if getattr(sys, "frozen", False):
+    if runtime.frozen():
         return [str(tray_exe(Path(sys.executable)))]
     scripts = Path(sys.executable).parent
     for name in ("mlflow-launcher.exe", "mlflow-launcher"):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from launcher.model import runtime
+
 # Standard library only, so the tray and the CLI pay next to nothing for it.
 from launcher.server.child import protocol
 
@@ -15,7 +17,7 @@ TRAY_COMMANDS = {"open"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    if getattr(sys, "frozen", False):
+    if runtime.frozen():
         import multiprocessing
 
         multiprocessing.freeze_support()

@@ -10,6 +10,7 @@ trees are gone. MLflow is never imported here: it runs in the server children.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -106,18 +107,21 @@ def _build(
     first: dict[str, Any] | None,
 ) -> TrayApp:
     from launcher.app import autostart as autostart_mod
-    from launcher.server.warm.spare_pool import SparePool
+    from launcher.server.manager import mlflow_server
+    from launcher.server.warm.host_pool import HostPool
     from launcher.ui.tray.tray_app import TrayApp
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     autostart = autostart_mod.for_this_os()
+    hosts = HostPool(paths)  # every project of a Python environment in one process
     tray = TrayApp(
         paths,
+        server_factory=functools.partial(mlflow_server, hosts=hosts),
         autostart=autostart,
         icon=icon,
         use_tray=icon is not None,
-        spares=SparePool(paths),
+        hosts=hosts,
         parent=app,
     )
     server.received.connect(tray.handle)

@@ -39,10 +39,11 @@ class Settings:
     share_usage_data: bool = False
     """MLflow's own usage telemetry from the servers we start: off unless the user opts in."""
     keep_warm: bool = True
-    """Keep a spare server with MLflow imported, so a click serves in about a second."""
-    warm_spares: int = 3
-    """How many spares to keep warm (each about 250 MB; extra ones only while memory allows):
-    this many projects opened back to back are all served fast. Not in the settings dialog yet."""
+    """Keep the host server warm (MLflow imported, nothing served yet), so any click serves in
+    well under a second. One host serves every project of a Python environment, so this is
+    one process, whatever the number of projects. (Configs from before the host may still hold
+    ``warm_spares``, the number of spares then kept: it is read past, and kept in the file for
+    the launcher that wrote it.)"""
     recent: list[str] = field(default_factory=list)
     """Recently opened projects, most recent first (the menu lists a few at the top)."""
     view_refresh_minutes: int = 15

@@ -22,6 +22,7 @@ password stays in the URL in the private (0600) config.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import urllib.parse
 from typing import Any
@@ -187,16 +188,37 @@ def available() -> bool:
                 _state["available"] = False
                 _state["backend"] = f"{type(exc).__name__}: {exc}"
             if not _state["available"]:
-                log.warning(_MESSAGE)
+                log.warning(fallback_message())
                 _state["warned"] = True
         return bool(_state["available"])
 
 
-_MESSAGE = (
-    "No OS credential store is available (keyring found no usable backend, e.g. no Secret "
-    "Service on this desktop): database and tracking-server passwords stay in the launcher's "
-    "private config file (readable by you only)."
+_STORE_BY_PLATFORM = {
+    "win32": "the Windows Credential Manager",
+    "darwin": "the macOS Keychain",
+}
+_KEPT = (
+    "database and tracking-server passwords stay in the launcher's private config file "
+    "(readable by you only)."
 )
+
+
+def fallback_message(platform: str | None = None) -> str:
+    """Why passwords stay in the config, naming the store this platform has.
+
+    Windows and macOS always have one, so there the sentence names it (a launcher built without
+    keyring's backend for it, or a store that refused); elsewhere the usual cause is a desktop
+    without the Secret Service.
+    """
+    platform = sys.platform if platform is None else platform
+    store = _STORE_BY_PLATFORM.get(platform)
+    if store is not None:
+        sentence = f"{store} could not be used (keyring found no usable backend): {_KEPT}"
+        return sentence[0].upper() + sentence[1:]
+    return (
+        "No OS credential store is available (keyring found no usable backend, e.g. no Secret "
+        f"Service on this desktop): {_KEPT}"
+    )
 
 
 def unavailable_message() -> str | None:
@@ -204,7 +226,7 @@ def unavailable_message() -> str | None:
 
     Logged once per process (as a warning) the first time it is found out.
     """
-    return None if available() else _MESSAGE
+    return None if available() else fallback_message()
 
 
 def _disable(exc: Exception) -> None:
@@ -212,7 +234,7 @@ def _disable(exc: Exception) -> None:
         _state["available"] = False
         _state["backend"] = f"{type(exc).__name__}: {exc}"
         if not _state.get("warned"):
-            log.warning("%s (%s)", _MESSAGE, exc)
+            log.warning("%s (%s)", fallback_message(), exc)
             _state["warned"] = True
 
 
@@ -272,7 +294,7 @@ def store_password(url: str, password: str) -> None:
     if not holds_secrets(url):
         raise CredentialError(f"{_shown(url)} is not a database or tracking-server URL.")
     if not available():
-        raise CredentialError(_MESSAGE)
+        raise CredentialError(fallback_message())
     import keyring
 
     try:

@@ -38,7 +38,7 @@ class Project:
     """Serve a local read-only SQLite copy of a folder store (launcher.server.stores.fast_view)."""
     watch_runs: bool | None = None
     """The tray tells when a run ends or stalls; None: yes while the project is recent
-    (launcher.model.run_events.watched)."""
+    (launcher.model.runs.watched.watched)."""
 
     def parsed_store(self, *, windows: bool | None = None) -> Store:
         return parse_store(self.store, windows=windows)

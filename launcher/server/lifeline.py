@@ -21,7 +21,7 @@ _job: int | None = None
 
 
 def spawn(argv: Sequence[str], *, cwd: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
-    """Start a server process (a fresh one or a warm spare) tied to the launcher.
+    """Start a server process (a project's own, or a host) tied to the launcher.
 
     Its standard input is the lifeline pipe; its output is one stream, for its log. It gets a
     session (process group) of its own, so a Ctrl-C in the launcher's terminal reaches only the

@@ -23,6 +23,7 @@ from launcher.model.stores import Store, StoreKind, redact
 from launcher.server import access_key, lifeline, ports, process_tree, rest
 from launcher.server.checks import preflight
 from launcher.server.checks.failures import Cause, Failure, ServerFailed, classify
+from launcher.server.child import protocol
 from launcher.server.python import environment, telemetry
 from launcher.server.python import server_command as commands
 from launcher.server.server_log import ServerLog
@@ -30,7 +31,8 @@ from launcher.server.state import State
 from launcher.server.stores import artifact_root, fast_view, schema
 
 if TYPE_CHECKING:
-    from launcher.server.warm.spare_pool import Spare, SparePool
+    from launcher.server.warm.host import Mount
+    from launcher.server.warm.host_pool import HostPool
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ READY_TIMEOUT = 120.0
 """Generous: a first start on a slow share or a cold antivirus scan can take a minute."""
 STOP_TIMEOUT = 5.0
 PORT_ATTEMPTS = 5
+SERVE_AGAIN_SECONDS = 30.0
+"""How long a project whose host died waits for its own port to be free again."""
 
 
 class MlflowServer:
@@ -51,10 +55,11 @@ class MlflowServer:
         upgrade_schema: bool = False,
         ready_timeout: float = READY_TIMEOUT,
         on_change: Callable[[MlflowServer], None] | None = None,
-        spares: SparePool | None = None,
+        hosts: HostPool | None = None,
     ) -> None:
-        """``spares``: warm spares to serve from when one fits (launcher.server.warm.spare_pool)."""
-        self.spares = spares
+        """``hosts``: the processes that serve many projects each (launcher.server.warm);
+        without them (the CLI), every project gets a process of its own."""
+        self.hosts = hosts
         self.project = project
         self.paths = paths
         self.upgrade_schema = upgrade_schema
@@ -71,6 +76,10 @@ class MlflowServer:
         self.started_at: float | None = None
         self.last_activity = time.monotonic()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._mount: Mount | None = None
+        """Served by a host: its mount (then ``_proc`` is None)."""
+        self._cmd: commands.ServerCommand | None = None
+        """The last command served: a host that dies serves it again on the same port."""
         self._reader: threading.Thread | None = None
         self._log = ServerLog(self.log_path)
         self._lock = threading.RLock()
@@ -83,12 +92,21 @@ class MlflowServer:
 
     @property
     def pid(self) -> int | None:
-        proc = self._proc
+        """The serving process: a host serves other projects too."""
+        proc = self._serving()
         return proc.pid if proc is not None and proc.poll() is None else None
 
+    @property
+    def hosted(self) -> bool:
+        """Served by a host (with other projects) rather than a process of its own."""
+        return self._mount is not None
+
     def is_alive(self) -> bool:
-        proc = self._proc
+        proc = self._serving()
         return proc is not None and proc.poll() is None
+
+    def _serving(self) -> subprocess.Popen[bytes] | Mount | None:
+        return self._mount if self._mount is not None else self._proc
 
     def log_tail(self, lines: int = 30) -> list[str]:
         return self._log.tail(lines)
@@ -104,7 +122,7 @@ class MlflowServer:
 
     def _start_once(self) -> str:
         with self._lock:
-            if self.state is State.RUNNING and (self.is_alive() or self._proc is None):
+            if self.state is State.RUNNING and (self.is_alive() or self._serving() is None):
                 return self.url or ""
             self._stop_requested.clear()
             self.failure = None
@@ -142,8 +160,14 @@ class MlflowServer:
         return url
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        """Graceful first (SIGTERM, and closing the lifeline pipe), then the whole tree."""
+        """Graceful first (SIGTERM, and closing the lifeline pipe), then the whole tree; a
+        project served by a host is unmounted, and the host serves on."""
         self._stop_requested.set()
+        mount = self._mount
+        if mount is not None and mount.poll() is None:
+            mount.unmount(timeout + 5)
+            self._log.note("=== stopped (unmounted from its host)")
+            access_key.stopped(self.paths, self.project, self.url, mount.pid)
         proc = self._proc
         if proc is not None and proc.poll() is None:
             descendants = process_tree.descendants(proc.pid)
@@ -166,22 +190,26 @@ class MlflowServer:
             access_key.stopped(self.paths, self.project, self.url, proc.pid)
         self._finish_reader()
         with self._lock:
-            if self.state is not State.FAILED or proc is not None:
+            if self.state is not State.FAILED or proc is not None or mount is not None:
                 self.url = None
                 self._set_state(State.STOPPED)
 
     def wait(self) -> int | None:
-        """Block until the server process exits (the CLI's foreground mode)."""
-        proc = self._proc
-        if proc is None:
-            return None
+        """Block until the server stops serving (the CLI's foreground mode, the manager's
+        watch). A host that dies is replaced: the project is served again on its port."""
         while True:
-            try:
-                # Polled: on Windows an endless Popen.wait() cannot be interrupted by Ctrl-C.
-                code = proc.wait(0.5)
+            proc = self._serving()
+            if proc is None:
+                return None
+            while True:
+                try:
+                    # Polled: on Windows an endless Popen.wait() cannot be interrupted by Ctrl-C.
+                    code = proc.wait(0.5)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            if not (self._mount is not None and self._mount.host_gone and self._serve_again()):
                 break
-            except subprocess.TimeoutExpired:
-                continue
         self._finish_reader()
         with self._lock:
             if self.state is State.RUNNING and not self._stop_requested.is_set():
@@ -268,16 +296,12 @@ class MlflowServer:
             )
             if self.fast_view is not None:
                 cmd.env.update(fast_view.guard_env(self.project, self.fast_view, cmd.lean))
-            cmd, spare = self.spares.take(cmd) if self.spares and not fixed_port else (cmd, None)
-            port = cmd.port
             cmd, self.access_key = access_key.guard(cmd, self.project, self.paths)
             self.lean = cmd.lean
             self.port = port
             if registry is not None:
                 self._log.note(f"=== the store has no models/ folder; model registry: {registry}")
-            failure = self._run_until_ready(cmd, spare)
-            if spare is not None and self.spares is not None:
-                self.spares.replenish(spare)
+            failure = self._run_until_ready(cmd)
             if failure is None:
                 access_key.started(
                     self.paths, self.project, cmd.base_url, self.pid, self.access_key
@@ -289,14 +313,15 @@ class MlflowServer:
             raise ServerFailed(failure)
         raise ServerFailed(Failure(Cause.PORT_TAKEN, "no free port could be bound after retries."))
 
-    def _run_until_ready(
-        self, cmd: commands.ServerCommand, spare: Spare | None = None
-    ) -> Failure | None:
+    def _run_until_ready(self, cmd: commands.ServerCommand) -> Failure | None:
         self._log.open()
+        self._cmd = cmd
         mode = "lean (one in-process worker)" if cmd.lean else "fallback (mlflow server)"
         self._log.note(f"=== starting {self.project.name!r} on {cmd.base_url} [{mode}]")
-        if spare is not None:
-            return self._run_spare_until_ready(cmd, spare)
+        if self.hosts is not None:
+            hosted, failure = self._mount_in_host(cmd)
+            if hosted:
+                return failure
         self._log.note("=== " + redact(" ".join(cmd.argv)))
         try:
             proc = lifeline.spawn(cmd.argv, cwd=cmd.cwd, env=cmd.env)
@@ -314,21 +339,71 @@ class MlflowServer:
         self._reader.start()
         return self._wait_ready(cmd, proc)
 
-    def _run_spare_until_ready(self, cmd: commands.ServerCommand, spare: Spare) -> Failure | None:
-        """Serve from the warm spare: its process becomes this project's server."""
-        self._log.note(f"=== served by the warm spare (pid {spare.pid}, MLflow already imported)")
-        proc = spare.assign(cmd, self._take_line)
-        if proc is None:
-            self._log.note("=== the warm spare is gone; starting afresh")
-            return Failure(Cause.PORT_TAKEN, "the warm spare was gone.")
+    def _mount_in_host(self, cmd: commands.ServerCommand) -> tuple[bool, Failure | None]:
+        """Serve from the host of this project's Python environment (launcher.server.warm).
+
+        ``(False, None)`` when no host can serve this project as a process of its own would
+        (then it gets one); else ``(True, None)`` serving, or ``(True, failure)``."""
+        from launcher.server.warm.host import HostRefused
+
+        assert self.hosts is not None
+        started = time.monotonic()
+        try:
+            mount = self.hosts.mount(cmd, self.project.slug, self._take_line)
+        except HostRefused as exc:
+            code = {"port-taken": protocol.EXIT_PORT_TAKEN}.get(exc.kind, 1)
+            line = f"{protocol.ERROR_MARK} {exc.kind}: {exc}"
+            self._log.record(line)
+            return True, classify(code, [*self.log_tail(40), line])
+        if mount is None:
+            return False, None
+        self._log.note(
+            f"=== served by the host (pid {mount.pid}) with every project of this Python "
+            f"environment, on port {mount.port}"
+        )
         with self._lock:
-            self._proc = proc
-            self.started_at = time.monotonic()
-        self._reader = spare.reader
-        return self._wait_ready(cmd, proc)
+            self._mount = mount
+            self._proc = None
+            self.started_at = started
+        return True, self._wait_ready(cmd, mount)
+
+    def _serve_again(self) -> bool:
+        """The host died while serving this project: serve it again on the same port, with the
+        same key (the browser's cookie still opens it). True when it serves again.
+
+        A port left free for a moment can be taken meanwhile (a client polling it may even get
+        it as its own ephemeral port), so a taken port is tried again for a while."""
+        cmd, old = self._cmd, self._mount
+        if cmd is None or old is None or self._stop_requested.is_set():
+            return False
+        self._log.note(
+            f"=== the server host exited ({old.poll()}); serving again on {cmd.base_url}"
+        )
+        self._set_state(State.STARTING)
+        deadline = time.monotonic() + SERVE_AGAIN_SECONDS
+        while True:
+            hosted, failure = self._mount_in_host(cmd)
+            if self._stop_requested.is_set():
+                return False
+            if hosted and failure is None and self._mount is not old:
+                access_key.started(
+                    self.paths, self.project, cmd.base_url, self.pid, self.access_key
+                )
+                with self._lock:
+                    self.url = cmd.base_url
+                    self._set_state(State.RUNNING)
+                return True
+            if (
+                failure is None
+                or failure.cause is not Cause.PORT_TAKEN
+                or time.monotonic() > deadline
+            ):
+                self._log.note(f"=== could not serve again: {failure}")
+                return False
+            time.sleep(0.5)
 
     def _wait_ready(
-        self, cmd: commands.ServerCommand, proc: subprocess.Popen[bytes]
+        self, cmd: commands.ServerCommand, proc: subprocess.Popen[bytes] | Mount
     ) -> Failure | None:
         started = self.started_at or time.monotonic()
         deadline = time.monotonic() + self.ready_timeout
@@ -380,6 +455,9 @@ class MlflowServer:
             reader.join(5)
 
     def _kill_tree(self) -> None:
+        mount = self._mount
+        if mount is not None and mount.poll() is None:
+            mount.unmount()
         proc = self._proc
         if proc is not None and proc.poll() is None:
             process_tree.kill(proc.pid, process_tree.descendants(proc.pid))

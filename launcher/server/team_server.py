@@ -29,7 +29,6 @@ import secrets
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from launcher.model import atomic, credentials
 from launcher.model.paths import AppPaths
@@ -40,9 +39,6 @@ from launcher.server.process import MlflowServer
 from launcher.server.python import environment
 from launcher.server.python import server_command as commands
 from launcher.server.stores import artifact_root
-
-if TYPE_CHECKING:
-    from launcher.server.warm.spare_pool import Spare
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
@@ -261,8 +257,6 @@ class TeamServer(MlflowServer):
         self.auth_config = write_auth_config(paths, project, settings)
         self._auth_env = auth_env(self.auth_config, admin_password)
 
-    def _run_until_ready(
-        self, cmd: commands.ServerCommand, spare: Spare | None = None
-    ) -> Failure | None:
+    def _run_until_ready(self, cmd: commands.ServerCommand) -> Failure | None:
         cmd = dataclasses.replace(cmd, env={**cmd.env, **self._auth_env})
-        return super()._run_until_ready(cmd, None)
+        return super()._run_until_ready(cmd)

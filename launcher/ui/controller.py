@@ -21,7 +21,7 @@ from launcher.model.config import Config, ConfigStore
 from launcher.model.menu_layout import remember
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.model.run_events import opened_now, stale
+from launcher.model.runs.watched import opened_now, stale
 from launcher.model.stores import StoreError
 from launcher.server.manager import ServerManager, State, emit
 from launcher.server.store_watch import StoreWatch

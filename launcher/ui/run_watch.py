@@ -22,7 +22,8 @@ from launcher.model.catalog import Listed
 from launcher.model.config import Config, Settings
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.model.run_events import FINISHED, RunEvent, RunInfo, notices, watched_projects
+from launcher.model.runs.events import FINISHED, RunEvent, RunInfo, notices
+from launcher.model.runs.watched import watched_projects
 from launcher.server.manager import ServerManager
 from launcher.server.runs.watcher import Look, RunWatcher, load_state, save_state
 from launcher.server.signals import emit

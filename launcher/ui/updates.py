@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FIRST_CHECK_MS = 60_000
-"""After start: the tray and its spare servers come first."""
+"""After start: the tray and its warm host come first."""
 TICK_MS = 3_600_000
 """How often to see whether the daily check is due (and to retry a failed one)."""
 

@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from launcher.model import runtime
+
 log = logging.getLogger(__name__)
 
 POLICY_KEY = r"Software\MLflow Launcher"
@@ -31,7 +33,7 @@ class CannotInstall(Exception):
 
 def installed_by_setup() -> bool:
     """True for the frozen Windows app the installer put in place (an Uninstall.exe beside it)."""
-    if os.name != "nt" or not getattr(sys, "frozen", False):
+    if os.name != "nt" or not runtime.frozen():
         return False
     return (Path(sys.executable).parent / "Uninstall.exe").is_file()
 
@@ -40,7 +42,7 @@ def why_not_installable() -> str | None:
     """None when :func:`start` can upgrade this launcher, else the reason in plain words."""
     if os.name != "nt":
         return "updates install on Windows; here, upgrade with pip: pip install -U mlflow-launcher"
-    if not getattr(sys, "frozen", False):
+    if not runtime.frozen():
         return "this launcher runs from a Python install: pip install -U mlflow-launcher"
     if not installed_by_setup():
         return "this is the portable copy: unpack the new portable zip instead"

@@ -15,6 +15,8 @@ import struct
 import sys
 from pathlib import Path
 
+from launcher.model import runtime
+
 log = logging.getLogger(__name__)
 
 SECURITY_DIRECTORY = 4
@@ -50,7 +52,7 @@ def has_signature(path: Path) -> bool:
 
 def running_exe() -> Path | None:
     """The frozen launcher's own exe; None when running from a Python install."""
-    return Path(sys.executable) if getattr(sys, "frozen", False) else None
+    return Path(sys.executable) if runtime.frozen() else None
 
 
 def check(installer: Path, ours: Path | None = None) -> str:

@@ -46,3 +46,11 @@ def test_unknown_keys_load_and_survive_an_edit(paths: AppPaths) -> None:
     assert on_disk["schema"] == 1
     assert on_disk["catalogs"] == ["/share/team.json", "/share/other.json"]
     assert ConfigStore(paths).load().config.catalogs == on_disk["catalogs"]
+
+
+def test_a_config_from_the_warm_spares_loads(paths: AppPaths) -> None:
+    """Before one host served every project, a tray kept ``warm_spares`` spares (issue 22)."""
+    write(paths, {**OLD, "settings": {**OLD["settings"], "keep_warm": False, "warm_spares": 3}})
+    loaded = ConfigStore(paths).load()
+    assert loaded.problem is None and loaded.config.settings.keep_warm is False
+    assert not hasattr(loaded.config.settings, "warm_spares")

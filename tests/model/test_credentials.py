@@ -205,6 +205,31 @@ def test_without_a_credential_store_passwords_stay_in_the_private_config(
         credentials.store_password("postgresql://me@db/mlflow", "x")
 
 
+@pytest.mark.parametrize(
+    ("platform", "named", "not_named"),
+    [
+        ("win32", "Windows Credential Manager", "Secret Service"),
+        ("darwin", "macOS Keychain", "Secret Service"),
+        ("linux", "Secret Service", "Windows"),
+    ],
+)
+def test_the_fallback_message_names_the_store_of_its_platform(
+    platform: str, named: str, not_named: str
+) -> None:
+    message = credentials.fallback_message(platform)
+    assert named in message and not_named not in message
+    assert message[0].isupper() and "private config file" in message
+
+
+def test_the_message_shown_is_the_one_of_this_platform(
+    paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(credentials.sys, "platform", "win32")
+    message = credentials.unavailable_message()  # conftest: no usable backend
+    assert message is not None and "Windows Credential Manager" in message
+    assert "Secret Service" not in message
+
+
 @pytest.mark.parametrize("with_store", [True, False])
 def test_exports_and_catalogs_carry_no_password(
     with_store: bool, request: pytest.FixtureRequest, paths: AppPaths, tmp_path: Path

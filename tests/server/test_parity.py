@@ -2,7 +2,8 @@
 ``mlflow server --workers 1``, on folder, SQLite and PostgreSQL stores, side by side.
 
 Each store kind gets one module-scoped pair of servers (affordable on 2 cores), each on its own
-copy of the same store; tests/server/parity_client.py runs the scenario against each and prints
+copy of the same store; the lean one is mounted into a host beside another project, as the
+tray serves it; tests/server/parity_client.py runs the scenario against each and prints
 what it saw without ids or timestamps, so the two answers compare directly. The folder store's
 model registry is kept outside the store on both servers, as the launcher does. PostgreSQL (a
 team database; skipped without LAUNCHER_TEST_POSTGRES) starts from two empty databases with
@@ -37,6 +38,7 @@ from launcher.server import rest
 from launcher.server.ports import free_port
 from launcher.server.process import MlflowServer
 from launcher.server.python import server_command as command
+from launcher.server.warm.host_pool import HostPool
 from tests.server import postgres
 
 pytestmark = pytest.mark.process
@@ -144,7 +146,15 @@ def answers(
         stores[side] = dest if kind != "postgresql" else _empty_mlflow_database(stack)
     home = root / "home"
     paths = AppPaths(home / "config", home / "data", home / "logs")
-    lean = MlflowServer(Project("Parity", str(stores["lean"])), paths)
+    # As the tray serves it: mounted into a host beside another project (issue 22).
+    hosts = HostPool(paths)
+    stack.callback(hosts.close)
+    neighbour_store = root / "neighbour" / "mlruns"
+    shutil.copytree(store_templates["folder"], neighbour_store)
+    neighbour = MlflowServer(Project("Neighbour", str(neighbour_store)), paths, hosts=hosts)
+    stack.callback(neighbour.stop)
+    neighbour.start()
+    lean = MlflowServer(Project("Parity", str(stores["lean"])), paths, hosts=hosts)
     reference_store = parse_store(str(stores["reference"]))
     registry = command.registry_for(reference_store, root / "reference-registry")
     reference, reference_url = _reference(
@@ -152,6 +162,7 @@ def answers(
     )
     try:
         lean_url = lean.start()
+        assert lean.hosted and lean.pid == neighbour.pid, "not mounted beside the neighbour"
         lean_answers = _scenario(lean_url, parse_store(str(stores["lean"])).uri, lean.access_key)
         reference_answers = _scenario(reference_url, reference_store.uri, None)
         both = {"lean": lean_answers, "mlflow server": reference_answers}

@@ -1,4 +1,8 @@
-"""The process that serves one project: MLflow's app under uvicorn, one worker, in-process.
+"""A server process's entry: the commands the launcher runs in a project's Python.
+
+``serve`` is one project's server (MLflow's app under uvicorn, one worker, in-process), and
+``host`` a process that serves many (``host.py``, what the tray uses); the others ask about or
+change a store.
 
 This file runs inside the project's Python environment, which may not have the launcher
 installed, so it imports nothing from ``launcher`` and only the standard library at module
@@ -14,10 +18,10 @@ configuration.
 Commands:
   probe                      print JSON about this environment's MLflow
   serve --host H --port P    serve in-process (lean)
-  spare --host H [--priority low|normal]
-                             a warm spare: bind a free port, import MLflow's server (at low
-                             priority unless told otherwise), then wait for one JSON line of
-                             settings on stdin and serve (see spare())
+  host --host H [--priority low|normal]
+                             a host: import MLflow's server (at low priority unless told
+                             otherwise), then serve the projects the launcher mounts through
+                             stdin, each on its own port (``host.py``)
   fallback --host H --port P -- ARGS   run ``python -m mlflow server --workers 1 ARGS`` as a child
   revision [URI]             print JSON with a SQL store's alembic revision and tables
   upgrade [URI]              upgrade a SQL store's schema (only ever run on explicit request)
@@ -45,9 +49,11 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+_SIBLING_LOCK = threading.RLock()
+
 
 def _sibling(name: str) -> Any:
-    """A standard-library-only module of this package (``spare``, ``migrate``, ``protocol`` ...).
+    """A standard-library-only module of this package (``host``, ``migrate``, ``protocol`` ...).
 
     Run as a script this folder is not on ``sys.path`` (see the end of this file), so it is
     loaded from its path; frozen or imported, this file is ``launcher.server.child.main`` and
@@ -60,16 +66,23 @@ def _sibling(name: str) -> Any:
     import importlib.util
 
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    loaded = sys.modules.get(f"_launcher_child_{name}")
-    if loaded is not None:
-        return loaded
-    spec = importlib.util.spec_from_file_location(f"_launcher_child_{name}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"{path} cannot be loaded")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    # Locked: a host's mounts run in threads, and a module is in sys.modules before it has
+    # run, so a second thread must wait for the first one's load, not take it half made.
+    with _SIBLING_LOCK:
+        loaded = sys.modules.get(f"_launcher_child_{name}")
+        if loaded is not None:
+            return loaded
+        spec = importlib.util.spec_from_file_location(f"_launcher_child_{name}", path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"{path} cannot be loaded")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[spec.name]
+            raise
+        return module
 
 
 _protocol = _sibling("protocol")
@@ -102,15 +115,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def _watch_stdin(on_close: Callable[[], None]) -> None:
-    def run() -> None:
-        try:
-            while sys.stdin.buffer.read(1024):
-                pass
-        except Exception:
-            pass
-        on_close()
-
-    threading.Thread(target=run, name="parent-watch", daemon=True).start()
+    """The launcher's pipe closing calls ``on_close`` (``stdin_pipe.py``, safe on Windows)."""
+    _sibling("stdin_pipe").follow(on_close)
 
 
 def _exit_soon(code: int = 0) -> None:
@@ -123,21 +129,13 @@ def _exit_soon(code: int = 0) -> None:
     threading.Thread(target=run, name="exit-timer", daemon=True).start()
 
 
-def serve(
-    host: str,
-    port: int,
-    watch_stdin: bool,
-    sock: socket.socket | None = None,
-    watch: Callable[[Callable[[], None]], None] = _watch_stdin,
-) -> int:
-    """Serve in this process; ``sock`` and ``watch`` are a warm spare's (already bound, and
-    its stdin already being read)."""
-    if sock is None:
-        try:
-            sock = bind_socket(host, port)
-        except OSError as exc:
-            _error("port-taken", f"cannot listen on {host}:{port}: {exc}")
-            return EXIT_PORT_TAKEN
+def serve(host: str, port: int, watch_stdin: bool) -> int:
+    """Serve one project in this process (a host serves several: ``host.py``)."""
+    try:
+        sock = bind_socket(host, port)
+    except OSError as exc:
+        _error("port-taken", f"cannot listen on {host}:{port}: {exc}")
+        return EXIT_PORT_TAKEN
     try:
         import uvicorn
         from mlflow.server.handlers import initialize_backend_stores
@@ -181,7 +179,7 @@ def serve(
             server.should_exit = True
             _exit_soon()
 
-        watch(parent_gone)
+        _watch_stdin(parent_gone)
     server.run(sockets=[sock])
     return 0
 
@@ -301,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="launcher-serve-child")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("probe")
-    p = sub.add_parser("spare")
+    p = sub.add_parser("host")
     p.add_argument("--host", required=True)
     p.add_argument("--priority", choices=("low", "normal"), default="low")
     for name in ("serve", "fallback"):
@@ -341,9 +339,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         return serve(args.host, args.port, args.watch_stdin)
-    if args.command == "spare":
+    if args.command == "host":
         low = args.priority == "low"
-        return int(_sibling("spare").spare(args.host, serve, bind_socket, _error, low=low))
+        return int(_sibling("host").run(args.host, _sibling, bind_socket, _error, low=low))
     if args.command == "fallback":
         return fallback(args.host, args.port, args.extra, args.watch_stdin)
     if args.command in ("revision", "upgrade") and not args.uri:

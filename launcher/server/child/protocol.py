@@ -23,3 +23,8 @@ STOP_GRACE_SECONDS = 5.0
 STORE_URI_VAR = "_LAUNCHER_STORE_URI"
 """The store URI of ``revision`` and ``upgrade``: passed in the environment, never in the argv,
 where a database password would show in every process list."""
+
+HOST_MARK = "LAUNCHER-HOST:"
+"""Starts a host's answer on its stdout: ``LAUNCHER-HOST: {"event": ...}`` (host.py)."""
+LINE_MARK = "LAUNCHER-LINE:"
+"""Starts a line a host wrote for one project: ``LAUNCHER-LINE:NAME<TAB>text``."""

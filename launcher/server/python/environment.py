@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from launcher.model import runtime
 from launcher.server.child import probe, protocol
 
 CHILD_SCRIPT = Path(protocol.SCRIPT)
-FROZEN = bool(getattr(sys, "frozen", False))
+FROZEN = runtime.frozen()
 SERVE_CHILD_FLAG = protocol.SERVE_CHILD_FLAG
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from launcher.model.run_events import ENDED, FOLDER_STATUS, Metric, RunInfo
+from launcher.model.runs.events import ENDED, FOLDER_STATUS, Metric, RunInfo
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from launcher.model.run_events import Metric, RunInfo
+from launcher.model.runs.events import Metric, RunInfo
 from launcher.server import rest
 
 EXPERIMENTS_EVERY = 10

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from launcher.model import credentials
-from launcher.model.run_events import Metric, RunInfo
+from launcher.model.runs.events import Metric, RunInfo
 from launcher.model.stores import Store, StoreKind
 from launcher.server.stores import schema
 

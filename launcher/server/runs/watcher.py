@@ -17,7 +17,7 @@ from typing import Protocol
 from launcher.model import atomic
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.model.run_events import (
+from launcher.model.runs.events import (
     DEFAULT_STALL_MINUTES,
     SKEW_MS,
     ProjectState,

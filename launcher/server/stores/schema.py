@@ -20,7 +20,7 @@ from pathlib import Path
 
 from launcher.model import credentials
 from launcher.model.stores import Store, StoreKind
-from launcher.server.child.protocol import STORE_URI_VAR
+from launcher.server.child.protocol import ERROR_MARK, STORE_URI_VAR
 from launcher.server.python.environment import PythonEnv, _no_window
 
 
@@ -108,9 +108,25 @@ def read_sql(store: Store, env: PythonEnv, timeout: float = 30) -> dict:
         **_no_window(),
     )
     if out.returncode != 0:
-        lines = (out.stderr or out.stdout).strip().splitlines()
-        raise OSError(lines[-1] if lines else f"exit code {out.returncode}")
+        raise OSError(_child_error(out.stderr or out.stdout) or f"exit code {out.returncode}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _child_error(output: str) -> str:
+    """The cause a failed child gave: its error line without the mark, else its last line.
+
+    SQLAlchemy ends an error with a "(Background on this error at: URL)" line; the cause
+    ("password authentication failed ...") is before it.
+    """
+    lines = [
+        line.strip()
+        for line in output.splitlines()
+        if line.strip() and not line.startswith("(Background on this error")
+    ]
+    for line in reversed(lines):
+        if line.startswith(ERROR_MARK):
+            return line[len(ERROR_MARK) :].strip().partition(": ")[2]
+    return lines[-1] if lines else ""
 
 
 def check(store: Store, env: PythonEnv) -> SchemaCheck:

@@ -1,2 +1,3 @@
-"""What makes a click instant: warm spare servers (MLflow imported, no store opened) kept in a
-pool and handed to the project clicked, and the tray's own part of a click loaded ahead."""
+"""What makes a click instant and light: hosts, server processes with MLflow imported that
+serve every project of a Python environment each (one kept warm before any click), and the
+tray's own part of a click loaded ahead."""

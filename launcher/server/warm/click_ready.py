@@ -1,6 +1,6 @@
 """The tray's own part of a click, made ready ahead when the user keeps a server warm.
 
-A warm spare leaves MLflow's import out of a click; what was left in the tray itself was the
+A warm host leaves MLflow's import out of a click; what was left in the tray itself was the
 first click's own first uses: the server machinery (``process`` and what it loads: the
 pre-flight, the server command, access keys, psutil, file locking) and finding the browsers
 (``webbrowser``, which may run ``xdg-settings``). Measured here on the first of three projects

@@ -11,6 +11,8 @@ from pathlib import Path
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon
 
+from launcher.model import runtime
+
 STATES = ("idle", "starting", "running", "failed")
 _FOR_STATE = {"stopped": "idle", "starting": "starting", "running": "running", "failed": "failed"}
 """Server state (its value) -> icon. By value, so showing the first icon imports no server code."""
@@ -25,7 +27,7 @@ def assets_dir() -> Path:
     ``<repo>/assets``.
     """
     meipass = getattr(sys, "_MEIPASS", None)
-    if getattr(sys, "frozen", False) and meipass:
+    if runtime.frozen() and meipass:
         return Path(meipass) / "assets"
     try:
         spec = importlib.util.find_spec("launcher.assets")

@@ -257,8 +257,9 @@ class SettingsDialog(QDialog):
         form.addRow(self.telemetry)
         self.keep_warm = named(QCheckBox("Keep a server warm for instant start"), "keep-warm")
         self.keep_warm.setToolTip(
-            "One spare server with MLflow already loaded (about 250 MB) waits for the next "
-            "click. Off: it is started when the menu opens."
+            "One server process with MLflow already loaded (about 250 MB) waits for the next "
+            "click and then serves every project you open, each on its own port. Off: it is "
+            "started when the menu opens, and stops a few minutes after the last project."
         )
         form.addRow(self.keep_warm)
         self.keep_warm.toggled.connect(self._save_keep_warm)

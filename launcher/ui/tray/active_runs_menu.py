@@ -7,8 +7,8 @@ import time
 
 from PySide6.QtWidgets import QMenu
 
-from launcher.model import run_events as ev
-from launcher.model.run_events import RunInfo
+from launcher.model.runs import events as ev
+from launcher.model.runs.events import RunInfo
 from launcher.ui.run_watch import RunWatch
 
 SHOWN = 25

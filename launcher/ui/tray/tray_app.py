@@ -6,7 +6,6 @@ Built by ``launcher.app.start_tray`` once the icon already shows, so nothing her
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 import threading
@@ -23,7 +22,7 @@ from launcher.server.browser import Opener, open_in_browser
 from launcher.server.manager import ServerFactory, ServerManager, mlflow_server
 from launcher.server.signals import emit
 from launcher.server.warm import click_ready
-from launcher.server.warm.spare_pool import SparePool
+from launcher.server.warm.host_pool import HostPool
 from launcher.ui.controller import Controller
 from launcher.ui.hosts import Autostart
 from launcher.ui.tray.fallback import FallbackWindow
@@ -48,17 +47,16 @@ class TrayApp(QObject):
         autostart: Autostart | None = None,
         use_tray: bool | None = None,
         icon: QSystemTrayIcon | None = None,
-        spares: SparePool | None = None,
+        hosts: HostPool | None = None,
         parent: QObject | None = None,
     ) -> None:
         """``icon``: a tray icon already on screen (shown before this was imported) to adopt.
 
-        ``spares``: the warm spare servers are served from (the real app passes one)."""
+        ``hosts``: the host processes ``server_factory``'s servers are mounted in (the
+        composition root passes both), kept warm here as the settings say."""
         super().__init__(parent)
         self.paths = paths
-        self.spares = spares
-        if spares is not None and server_factory is mlflow_server:
-            server_factory = functools.partial(mlflow_server, spares=spares)
+        self.hosts = hosts
         self.manager = ServerManager(paths, server_factory=server_factory, opener=opener)
         self.controller = Controller(paths, ConfigStore(paths), self.manager, autostart=autostart)
         self.controller.quitRequested.connect(self.quit)
@@ -71,9 +69,10 @@ class TrayApp(QObject):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)  # Find project... from any of the app's windows
-        if spares is not None:
-            spares.count = max(1, self.controller.config.settings.warm_spares)
-            self.controller.changed.connect(self._sync_spares)
+        if hosts is not None:
+            hosts.keep_warm = self.controller.config.settings.keep_warm
+            hosts.on_lost = self._host_lost
+            self.controller.changed.connect(self._sync_keep_warm)
             menu = self.tray.menu if self.tray is not None else self.window.menu  # type: ignore[union-attr]
             menu.aboutToShow.connect(self._menu_opening)
 
@@ -89,42 +88,48 @@ class TrayApp(QObject):
         return False
 
     @Slot()
-    def _sync_spares(self) -> None:
-        """Follow the 'keep a server warm' and 'warm_spares' settings (spares start in the
-        background)."""
-        if self.spares is None or self._shut_down:
+    def _sync_keep_warm(self) -> None:
+        """Follow the 'keep a server warm' setting (the host starts in the background)."""
+        if self.hosts is None or self._shut_down:
             return
-        settings = self.controller.config.settings
-        if max(1, settings.warm_spares) != self.spares.count:
-            self.spares.count = max(1, settings.warm_spares)
+        keep = self.controller.config.settings.keep_warm
+        if keep != self.hosts.keep_warm:
             threading.Thread(
-                target=self.spares.set_count,
-                args=(settings.warm_spares,),
-                name="spare-count",
-                daemon=True,
+                target=self.hosts.set_keep_warm, args=(keep,), name="host-warm", daemon=True
             ).start()
-        if settings.keep_warm != self.spares.keep_warm:
-            self.spares.set_keep_warm(settings.keep_warm)
 
     @Slot()
     def _menu_opening(self) -> None:
         """With 'keep warm' off, an opened menu is the hint that a click may follow."""
-        if self.spares is not None and not self.spares.keep_warm and not self._shut_down:
-            threading.Thread(target=self.spares.warm_up, name="spare-warm-up", daemon=True).start()
+        if self.hosts is not None and not self.hosts.keep_warm and not self._shut_down:
+            threading.Thread(target=self.hosts.warm_up, name="host-warm-up", daemon=True).start()
 
     def _keep_warm(self) -> None:
-        """Thread: the first spare, and the tray's own part of a click (click_ready.py)."""
-        assert self.spares is not None
-        self.spares.ensure()
+        """Thread: the warm host, and the tray's own part of a click (click_ready.py)."""
+        assert self.hosts is not None
+        self.hosts.ensure()
         click_ready.prepare()
+
+    def _host_lost(self, names: list[str]) -> None:
+        """A host died (from its reader thread): one notice for all it served, each of which is
+        being served again on its own port (MlflowServer.wait)."""
+        listed = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        emit(
+            self.controller.notify,
+            "MLflow server restarted",
+            f"The server process serving {listed} stopped unexpectedly; they are being served "
+            "again on the same addresses.",
+            "warning",
+            "",
+        )
 
     def show(self) -> None:
         if self.tray is not None:
             self.tray.show()
         elif self.window is not None:
             self.window.show()
-        if self.spares is not None and self.controller.config.settings.keep_warm:
-            threading.Thread(target=self._keep_warm, name="spare-start", daemon=True).start()
+        if self.hosts is not None and self.controller.config.settings.keep_warm:
+            threading.Thread(target=self._keep_warm, name="host-start", daemon=True).start()
         self.controller.updates.start()
         problem = self.controller.load_problem
         if problem:
@@ -155,9 +160,9 @@ class TrayApp(QObject):
         if self.window is not None:
             self.window.hide()
         started = time.monotonic()
-        if self.spares is not None:
-            self.spares.close()
         clean = self.manager.stop_all(wait=True)
+        if self.hosts is not None:
+            self.hosts.close()
         took = time.monotonic() - started
         log.info("servers stopped in %.1f s%s", took, "" if clean else " (not all!)")
         heavy = [name for name in HEAVY_MODULES if name in sys.modules]

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from launcher.model.run_events import FINISHED, RUNNING
+from launcher.model.runs.events import FINISHED, RUNNING
 from launcher.server.runs.folder import FolderRuns
 from tests.server.helpers import tree_hash
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from launcher.model.project import Project
-from launcher.model.run_events import FAILED, FINISHED, STALLED, WatchState
+from launcher.model.runs.events import FAILED, FINISHED, STALLED, WatchState
 from launcher.server.runs.watcher import RunWatcher
 from tests.server import postgres
 from tests.server.helpers import tree_hash

@@ -2,7 +2,7 @@
 their events (finished, failed, killed, seems stalled) as they happen, until Ctrl-C.
 
 No server is started and nothing is written to a store (``launcher.server.runs``). Without
-names, the projects the tray watches (``launcher.model.run_events.watched``), or every local
+names, the projects the tray watches (``launcher.model.runs.watched.watched``), or every local
 project when no tray has watched yet.
 """
 
@@ -14,10 +14,11 @@ import time
 
 from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, UsageError, err, find_project, load
 from launcher.app.commands.runs.follow import follow
-from launcher.model import run_events as ev
 from launcher.model.config import ConfigStore
 from launcher.model.project import Project
-from launcher.model.run_events import RunInfo
+from launcher.model.runs import events as ev
+from launcher.model.runs.events import RunInfo
+from launcher.model.runs.watched import watched_projects
 from launcher.model.stores import StoreError
 from launcher.server.runs.watcher import load_state, reader_for
 
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
         projects = list(config.projects)
         if state is not None:
             opened = config.settings.opened
-            projects = ev.watched_projects(projects, opened, state.first_seen, time.time())
+            projects = watched_projects(projects, opened, state.first_seen, time.time())
         if not projects:
             err("No project's runs are watched: name projects, or open one in the tray first.")
             return EXIT_OK

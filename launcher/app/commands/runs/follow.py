@@ -10,7 +10,7 @@ from datetime import datetime
 
 from launcher.app.commands.common import EXIT_OK, err
 from launcher.model.project import Project
-from launcher.model.run_events import RunEvent
+from launcher.model.runs.events import RunEvent
 from launcher.server.runs.watcher import RunWatcher
 
 

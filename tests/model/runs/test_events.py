@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from launcher.model import run_events as ev
-from launcher.model.run_events import Metric, ProjectState, RunInfo, WatchState, detect
+from launcher.model.runs import events as ev
+from launcher.model.runs.events import Metric, ProjectState, RunInfo, WatchState, detect
+from launcher.model.runs.watched import watched
 
 MIN = 60_000
 T0 = 1_700_000_000_000
@@ -67,11 +68,11 @@ def test_a_burst_becomes_one_summary() -> None:
 
 def test_watched_by_choice_else_when_recent() -> None:
     now = 100 * 86400.0
-    assert ev.watched(False, opened_at=now, first_seen=now, now=now) is False
-    assert ev.watched(True, opened_at=None, first_seen=None, now=now) is True
-    assert ev.watched(None, opened_at=now - 13 * 86400, first_seen=None, now=now) is True
-    assert ev.watched(None, opened_at=now - 15 * 86400, first_seen=0.0, now=now) is False
-    assert ev.watched(None, opened_at=None, first_seen=now - 86400, now=now) is True
+    assert watched(False, opened_at=now, first_seen=now, now=now) is False
+    assert watched(True, opened_at=None, first_seen=None, now=now) is True
+    assert watched(None, opened_at=now - 13 * 86400, first_seen=None, now=now) is True
+    assert watched(None, opened_at=now - 15 * 86400, first_seen=0.0, now=now) is False
+    assert watched(None, opened_at=None, first_seen=now - 86400, now=now) is True
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("15m", 900), ("1h", 3600),

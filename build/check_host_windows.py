@@ -1,18 +1,19 @@
-"""The installer check's warm-spare step (issue 17, Windows side), run under Wine.
+"""The installer check's warm-host step (issues 17 and 22, Windows side), run under Wine.
 
-The installed tray keeps a warm spare (``launcher/server/warm/spare_pool.py``): a server process
-with MLflow imported, started through ``lifeline.spawn`` into the launcher's Job Object
-(KILL_ON_JOB_CLOSE), importing in a thread at THREAD_PRIORITY_BELOW_NORMAL
-(``launcher/server/child/spare.py``). This step proves, with the UNC project of the step before:
+The installed tray keeps a warm host (``launcher/server/warm/host_pool.py``): a server process
+with MLflow imported that serves every project of its Python environment, started through
+``lifeline.spawn`` into the launcher's Job Object (KILL_ON_JOB_CLOSE), importing in a thread at
+THREAD_PRIORITY_BELOW_NORMAL (``launcher/server/child/warm_up.py``). This step proves, with the
+UNC projects of the step before:
 
-1. with keep_warm on (``warm_spares`` 1 here), the tray starts a spare and logs it warm;
-2. while it imports, a thread of the spare runs below normal priority (asked of Windows itself:
+1. with keep_warm on, the tray starts a host and logs it warm;
+2. while it imports, a thread of the host runs below normal priority (asked of Windows itself:
    a Windows Python reads Toolhelp snapshots and GetThreadPriority; psutil cannot see that);
-3. ``open NAME`` of the project on the share is served by that spare (its server log says so)
-   and answers HTTP with the share's experiments;
-4. the tray killed hard (``taskkill /F``, TerminateProcess) leaves no spare and no server.
+3. ``open NAME`` of two projects on the share is served by that host (their server logs say
+   so): one process, two ports, each answering HTTP with its own store's experiments;
+4. the tray killed hard (``taskkill /F``, TerminateProcess) leaves no host and no server.
 
-Imported by build/check_installer.py (``spare_checks``); Windows pids come from the app log and
+Imported by build/check_installer.py (``host_checks``); Windows pids come from the app log and
 the Windows side, Linux processes from ``ours()``.
 """
 
@@ -30,9 +31,9 @@ from typing import Any
 import psutil
 from check_windows import CLI, WINE_CACHE, Checks, Output, fetch, healthy, wait_gone, winpath
 
-STARTED_RE = re.compile(r"started a warm spare \(pid (\d+)")
+STARTED_RE = re.compile(r"started a host \(pid (\d+), warm for a click")
 WARM_RE = re.compile(
-    r"spare (\d+) warm after ([0-9.]+) s(?: \(import thread priority (-?\d+|None)\))?"
+    r"host (\d+) warm after ([0-9.]+) s(?: \(import thread priority (-?\d+|None)\))?"
 )
 READY_RE = re.compile(r"=== ready at (http://\S+?)/? after ([0-9.]+) s")
 WARM_SECONDS = 300
@@ -184,27 +185,44 @@ def _restore_settings(config: Path, before: dict[str, Any]) -> None:
     config.write_text(json.dumps(data, indent=2), "utf-8")
 
 
-def spare_checks(
-    session: Any, prefix: Any, lay: Any, checks: Checks, tray: Any, name: str, work: Path
+def host_checks(
+    session: Any, prefix: Any, lay: Any, checks: Checks, tray: Any, names: list[str], work: Path
 ) -> None:
-    """The four spare checks on project ``name`` (a store on the UNC share, already added)."""
-    before = _set_settings(lay.config, keep_warm=True, warm_spares=1, open_browser=False)
+    """The host checks on ``names`` (two projects on the UNC share, already added)."""
+    before = _set_settings(lay.config, keep_warm=True, open_browser=False)
     try:
-        _spare_checks(session, prefix, lay, checks, tray, name, work)
+        _host_checks(session, prefix, lay, checks, tray, names, work)
     finally:
         tray.kill()
         _restore_settings(lay.config, before)
 
 
-def _spare_checks(
-    session: Any, prefix: Any, lay: Any, checks: Checks, tray: Any, name: str, work: Path
+def _opened(session: Any, lay: Any, name: str) -> tuple[str | None, int | None, str, str]:
+    """``open NAME`` through the running tray: (url, serving pid, ready after, CLI output)."""
+    out = session.run(CLI, "open", name)
+    deadline = time.monotonic() + 120
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name)
+    while time.monotonic() < deadline:
+        for log in (lay.log_dir / "servers").glob(f"{slug}-*.log"):
+            text = log.read_text("utf-8", "replace")
+            ready = READY_RE.search(text)
+            served_by = re.search(r"=== served by the host \(pid (\d+)\)", text)
+            if ready:
+                pid = int(served_by.group(1)) if served_by else None
+                return ready.group(1) + "/", pid, ready.group(2), out
+        time.sleep(0.5)
+    return None, None, "", out
+
+
+def _host_checks(
+    session: Any, prefix: Any, lay: Any, checks: Checks, tray: Any, names: list[str], work: Path
 ) -> None:
     win = WinProcs(prefix.env | {"DISPLAY": session.display}, work)
-    win.watch()  # before the tray: the spare's import is over in well under a minute
+    win.watch()  # before the tray: the host's import is over in well under a minute
     for log in (lay.log_dir / "servers").glob("*.log"):
         log.unlink()
     t0 = time.monotonic()
-    if not tray.start(checks, "spare"):
+    if not tray.start(checks, "host"):
         win.samples()
         return
     started = _wait_for(tray, STARTED_RE, 60)
@@ -213,7 +231,7 @@ def _spare_checks(
     pid = int(started.group(1)) if started else None
     if not checks.report(
         warm is not None and started is not None and warm.group(1) == started.group(1),
-        f"spare: keep_warm on, the tray started spare {pid} and it logged warm"
+        f"host: keep_warm on, the tray started host {pid} and it logged warm"
         + (f" after {warm.group(2)} s" if warm else f": none in {WARM_SECONDS} s")
         + f" ({time.monotonic() - t0:.0f} s after the tray's start)",
     ):
@@ -221,58 +239,58 @@ def _spare_checks(
         return
     assert pid is not None
     joined = "could not put server" not in tray.log()
-    checks.report(joined, "spare: no `could not put server ... into the job object` in the log")
+    checks.report(joined, "host: no `could not put server ... into the job object` in the log")
     assert warm is not None
     _priority_check(checks, pid, samples, warm.group(3))
 
-    # 3: a project on the share, opened through the running tray, is served by the spare
-    t1 = time.monotonic()
-    out = session.run(CLI, "open", name)
-    ready, served_by = None, None
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and ready is None:
-        for log in (lay.log_dir / "servers").glob("*.log"):
-            text = log.read_text("utf-8", "replace")
-            ready = ready or READY_RE.search(text)
-            served_by = served_by or re.search(r"=== served by the warm spare \(pid (\d+)", text)
-        time.sleep(0.5)
-    url = ready.group(1) + "/" if ready else None
-    checks.report(
-        served_by is not None and int(served_by.group(1)) == pid,
-        f"spare: `{CLI} open {name}` was served by the warm spare {pid}"
-        + ("" if served_by else f" (server log says no; CLI said {out.strip()[-200:]!r})"),
-    )
-    key = _running_key(lay)
-    listed = ""
-    if url is not None and healthy(url):
-        with contextlib.suppress(OSError):
-            listed = fetch(url + "ajax-api/2.0/mlflow/experiments/search?max_results=100", key=key)
-    if not checks.report(
-        "unc-exp" in listed,
-        f"spare: {name} answers at {url} with the share's experiments"
-        + (f" (ready after {ready.group(2)} s; {time.monotonic() - t1:.1f} s from `open`)"
-           if ready else ""),
-    ):  # fmt: skip
-        for log in (lay.log_dir / "servers").glob("*.log"):
-            print(f"--- {log.name}\n{log.read_text('utf-8', 'replace')[-4000:]}", file=sys.stderr)
-        print(tray.log()[-3000:], file=sys.stderr)
-
-    # 4: the tray killed hard; the Job Object must end the served spare and the refill
+    # 3: two projects on the share, opened through the running tray, served by that one host
+    urls = []
+    for name, own in zip(names, ("unc-exp", "bundle_train_001_a"), strict=True):
+        t1 = time.monotonic()
+        url, served_by, after, out = _opened(session, lay, name)
+        said = "" if served_by else f" (server log: {served_by}; CLI said {out.strip()[-200:]!r})"
+        checks.report(
+            served_by == pid, f"host: `{CLI} open {name}` was served by the warm host {pid}{said}"
+        )
+        listed = ""
+        if url is not None and healthy(url):
+            with contextlib.suppress(OSError):
+                search = "ajax-api/2.0/mlflow/experiments/search?max_results=100"
+                listed = fetch(url + search, key=_running_key(lay, name))
+        others = [o for o in ("unc-exp", "bundle_train_001_a") if o != own]
+        if not checks.report(
+            own in listed and not any(o in listed for o in others),
+            f"host: {name} answers at {url} with its own experiments only"
+            + (f" (ready after {after} s; {time.monotonic() - t1:.1f} s from `open`)"
+               if url else ""),
+        ):  # fmt: skip
+            for log in (lay.log_dir / "servers").glob("*.log"):
+                print(
+                    f"--- {log.name}\n{log.read_text('utf-8', 'replace')[-4000:]}", file=sys.stderr
+                )
+            print(tray.log()[-3000:], file=sys.stderr)
+        urls.append(url)
     procs = win.once()
     children = [p for p, info in procs.items() if info["ppid"] in procs]
     trays = [p for p in procs if p not in children]
+    checks.report(
+        len(set(urls)) == len(names) and None not in urls and children == [pid],
+        f"host: one process ({sorted(children)}), {len(set(urls))} ports: {urls}",
+    )
+
+    # 4: the tray killed hard; the Job Object must end the host and what it serves
     before_kill = [p.pid for p in wait_gone(lay.instdir, 0)]
     if not checks.report(
         len(trays) == 1 and pid in children,
-        f"spare: Windows shows the tray {trays} and its servers {sorted(children)}",
+        f"host: Windows shows the tray {trays} and its servers {sorted(children)}",
     ):
         return
     t2 = time.monotonic()
     killed = prefix.wine("taskkill", "/F", "/PID", str(trays[0]), timeout=60)
     left = wait_gone(lay.instdir, 30)
     checks.report(
-        not left and (url is None or not healthy(url)),
-        f"spare: `taskkill /F` of the tray ({killed.strip()[:80]!r}) left no spare and no server"
+        not left and not any(u is not None and healthy(u) for u in urls),
+        f"host: `taskkill /F` of the tray ({killed.strip()[:80]!r}) left no host and no server"
         + (f" (left: {[p.pid for p in left]})" if left else "")
         + f" ({len(before_kill)} Linux processes before, gone in {time.monotonic() - t2:.1f} s)",
     )
@@ -284,9 +302,9 @@ def _spare_checks(
 def _priority_check(
     checks: Checks, pid: int, samples: list[dict[str, Any]], said: str | None
 ) -> None:
-    """Was a thread of the spare at THREAD_PRIORITY_BELOW_NORMAL while it imported? Seen from
+    """Was a thread of the host at THREAD_PRIORITY_BELOW_NORMAL while it imported? Seen from
     outside (the sampler) or, where Wine shows another process no thread priorities, as the
-    spare's own GetThreadPriority said it in its warm line (``said``)."""
+    host's own GetThreadPriority said it in its warm line (``said``)."""
     seen = [s["procs"][pid] for s in samples if pid in s["procs"]]
     readable = [p for p in seen if any(v is not None for v in p["threads"].values())]
     low = [p for p in readable if THREAD_PRIORITY_BELOW_NORMAL in p["threads"].values()]
@@ -297,14 +315,15 @@ def _priority_check(
     )
     checks.report(
         bool(low) or said == str(THREAD_PRIORITY_BELOW_NORMAL),
-        f"spare: while importing, spare {pid} had a thread at THREAD_PRIORITY_BELOW_NORMAL:"
-        f" {outside}; the spare's own GetThreadPriority said {said}",
+        f"host: while importing, host {pid} had a thread at THREAD_PRIORITY_BELOW_NORMAL:"
+        f" {outside}; the host's own GetThreadPriority said {said}",
     )
 
 
-def _running_key(lay: Any) -> str | None:
-    """The served project's access key (launcher/server/access_key's user-only file)."""
-    for path in sorted((lay.local / "mlflow-launcher" / "running").glob("*.json")):
+def _running_key(lay: Any, name: str) -> str | None:
+    """A served project's access key (launcher/server/access_key's user-only file)."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name)
+    for path in sorted((lay.local / "mlflow-launcher" / "running").glob(f"{slug}-*.json")):
         with contextlib.suppress(OSError, ValueError, AttributeError):
             key = json.loads(path.read_text("utf-8")).get("key")
             if key:

@@ -1,5 +1,5 @@
-"""The tray app and its warm spare (a fake pool): started at show, followed on the setting,
-warmed on menu open when the setting is off, closed at quit."""
+"""The tray app and its warm host (a fake pool): started at show, followed on the setting,
+warmed on menu open when the setting is off, a dead host told once, closed at quit."""
 
 from __future__ import annotations
 
@@ -18,12 +18,8 @@ pytestmark = pytest.mark.gui
 class FakePool:
     def __init__(self) -> None:
         self.keep_warm = True
-        self.count = 1
+        self.on_lost = None
         self.calls: list[str] = []
-
-    def set_count(self, count: int) -> None:
-        self.count = count
-        self.calls.append(f"count={count}")
 
     def ensure(self) -> None:
         self.calls.append("ensure")
@@ -40,14 +36,13 @@ class FakePool:
 
 
 @pytest.mark.parametrize("use_tray", [True, False])
-def test_spare_follows_the_setting_and_the_menu(qtbot, paths: AppPaths, use_tray: bool) -> None:
+def test_host_follows_the_setting_and_the_menu(qtbot, paths: AppPaths, use_tray: bool) -> None:
     write_config(paths, [Project("Alpha", "/data/a/mlruns")], keep_warm=True)
     pool = FakePool()
-    app = TrayApp(paths, server_factory=FakeFactory(), use_tray=use_tray, spares=pool)  # type: ignore[arg-type]
+    app = TrayApp(paths, server_factory=FakeFactory(), use_tray=use_tray, hosts=pool)  # type: ignore[arg-type]
     try:
         app.show()
         qtbot.waitUntil(lambda: "ensure" in pool.calls, timeout=3000)
-        assert pool.count == 3, "the pool keeps the configured number of spares (default 3)"
         menu = app.tray.menu if app.tray is not None else app.window.menu  # type: ignore[union-attr]
         menu.aboutToShow.emit()
         qtbot.wait(50)
@@ -57,15 +52,15 @@ def test_spare_follows_the_setting_and_the_menu(qtbot, paths: AppPaths, use_tray
             config.settings.keep_warm = False
 
         app.controller.update_config(off)
-        assert pool.calls[-1] == "keep=False"
-
-        def two(config) -> None:  # type: ignore[no-untyped-def]
-            config.settings.warm_spares = 2
-
-        app.controller.update_config(two)
-        qtbot.waitUntil(lambda: "count=2" in pool.calls, timeout=3000)
+        qtbot.waitUntil(lambda: "keep=False" in pool.calls, timeout=3000)
         menu.aboutToShow.emit()
         qtbot.waitUntil(lambda: "warm_up" in pool.calls, timeout=3000)
+        notices: list[tuple] = []
+        app.controller.notify.connect(lambda *args: notices.append(args))
+        assert pool.on_lost is not None
+        pool.on_lost(["a-1", "b-2"])  # from a host's reader thread, in the real app
+        qtbot.waitUntil(lambda: len(notices) == 1, timeout=3000)
+        assert "a-1, b-2" in notices[0][1] and notices[0][2] == "warning"
     finally:
         app.shutdown()
     assert pool.calls[-1] == "close"
