@@ -55,6 +55,12 @@ class Settings:
     """A team's own feed (a folder on a share or a URL); empty: the installer's, else GitHub."""
     last_update_check: float = 0.0
     """When the feed was last read (time.time()), so a check happens at most once a day."""
+    watch_interval_seconds: int = 30
+    """How often the tray looks at the watched projects' runs (launcher.ui.run_watch); 0: off."""
+    stall_minutes: int = 15
+    """A RUNNING run with nothing logged for this long "seems stalled" (a trainer killed hard)."""
+    opened: dict[str, float] = field(default_factory=dict)
+    """Project name -> when it was last opened (time.time()): recent projects' runs are watched."""
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:

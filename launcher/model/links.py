@@ -34,6 +34,12 @@ def experiment_url(base_url: str, experiment_id: str) -> str:
     return f"{base(base_url)}#/experiments/{urllib.parse.quote(str(experiment_id), safe='')}"
 
 
+def run_url(base_url: str, experiment_id: str, run_id: str) -> str:
+    """One run's page (what a run notification opens)."""
+    run = urllib.parse.quote(str(run_id), safe="")
+    return f"{experiment_url(base_url, experiment_id)}/runs/{run}"
+
+
 def compare_url(base_url: str, experiment_ids: Iterable[str]) -> str:
     ids = sorted({str(i) for i in experiment_ids})
     array = json.dumps(ids, separators=(",", ":"))

@@ -36,6 +36,9 @@ class Project:
     """Guard the lean server with a per-server key (off for tools pointed at a fixed port)."""
     fast_view: bool = False
     """Serve a local read-only SQLite copy of a folder store (launcher.server.stores.fast_view)."""
+    watch_runs: bool | None = None
+    """The tray tells when a run ends or stalls; None: yes while the project is recent
+    (launcher.model.runs.watched.watched)."""
 
     def parsed_store(self, *, windows: bool | None = None) -> Store:
         return parse_store(self.store, windows=windows)
@@ -87,6 +90,8 @@ def validate(project: Project, *, check_store: bool = True) -> None:
         raise ProjectError("Extra server arguments must be text.")
     if not isinstance(project.fast_view, bool):
         raise ProjectError("fast_view must be true or false.")
+    if project.watch_runs is not None and not isinstance(project.watch_runs, bool):
+        raise ProjectError("watch_runs must be true, false or null.")
     if check_store:
         store = parse_store(project.store)
         if project.fast_view and store.kind is not StoreKind.FOLDER:

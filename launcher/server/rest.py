@@ -88,6 +88,16 @@ def get_json(url: str, timeout: float = 10.0) -> Any:
         return json.loads(response.read().decode("utf-8"))
 
 
+def post_api(base_url: str, path: str, body: dict[str, Any], timeout: float = 10.0) -> Any:
+    """A POST of ``body`` as JSON to ``path`` (the REST API's searches), with the server's key
+    or login as a GET gets them."""
+    request = _request(_api(base_url, path))
+    request.data = json.dumps(body).encode("utf-8")
+    request.add_header("Content-Type", "application/json")
+    with _opener.open(request, timeout=timeout) as response:
+        return json.loads(response.read().decode("utf-8"))
+
+
 def search_experiments(
     base_url: str, timeout: float = 10.0, view_type: str = "ACTIVE_ONLY"
 ) -> list[dict[str, Any]]:

@@ -21,12 +21,14 @@ from launcher.model.config import Config, ConfigStore
 from launcher.model.menu_layout import remember
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
+from launcher.model.runs.watched import opened_now, stale
 from launcher.model.stores import StoreError
 from launcher.server.manager import ServerManager, State, emit
 from launcher.server.store_watch import StoreWatch
 from launcher.ui.common.password_dialog import ask_if_missing
 from launcher.ui.fast_view import FastViews
 from launcher.ui.hosts import Autostart
+from launcher.ui.run_watch import RunWatch
 from launcher.ui.server_notices import ServerNotices
 from launcher.ui.status_text import status_text, tooltip
 from launcher.ui.team import TeamProjects
@@ -74,6 +76,7 @@ class Controller(QObject):
         self.updates = Updates(paths, lambda: self.config.settings, self.update_config,
                                self.notify, parent=self)  # fmt: skip
         self.updates.changed.connect(self.changed)
+        self.run_watch = RunWatch(paths, self, parent=self)  # run notifications, Active runs
 
     # -- config --------------------------------------------------------------------------------
 
@@ -151,7 +154,7 @@ class Controller(QObject):
         project = self._project_or_warn(name)
         if project is None or not ask_if_missing(project):  # a team database's password, once
             return
-        if self.config.settings.last_project != project.name:
+        if self.config.settings.last_project != project.name or stale(self.config, project.name):
             self._remember(project.name)
         self.manager.open(project)
         self.fast_views.refresh_if_stale(project, self.config.settings.view_refresh_minutes)
@@ -344,7 +347,9 @@ class Controller(QObject):
         emit(self.quitRequested)
 
     def notification_clicked(self) -> None:
-        """The user clicked the last notification: a failure's log is what they want to see."""
+        """The user clicked the last notification: a run's opens it; a failure's, its log."""
+        if self.run_watch.open_last():
+            return
         if self.notices.last_failed:
             self.show_log(self.notices.last_failed)
 
@@ -396,6 +401,7 @@ class Controller(QObject):
         def change(config: Config) -> None:
             config.settings.last_project = name
             config.settings.recent = remember(config.settings.recent, name)
+            config.settings.opened = opened_now(config, name)  # its runs are watched (14 days)
 
         try:
             self.update_config(change)

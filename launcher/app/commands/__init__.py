@@ -28,6 +28,7 @@ MODULES: tuple[str, ...] = (
     "credentials",
     "team_server",
     "update",
+    "runs.command",
 )
 """Names of the modules in this package that register commands, in help order."""
 

@@ -112,6 +112,11 @@ class ProjectEditor(QDialog):
             "(changes are refused) and refreshes it; artifacts stay on the share."
         )
         self.fast_view_check.setChecked(self.original.fast_view)
+        self.watch_check = named(
+            QCheckBox("Watch runs: tell me when a run ends or stalls"), "watch"
+        )
+        self.watch_check.setToolTip(WATCH_TIP)
+        self.watch_check.setChecked(self.original.watch_runs is not False)
         self.general_note = held_note(lines=2)
         running = bool(self.old_name) and controller.state(self.old_name) is State.RUNNING
         self.running_note = QLabel(
@@ -135,6 +140,7 @@ class ProjectEditor(QDialog):
         form.addRow("", self.access_check)
         form.addRow("", self.access_note)
         form.addRow("", self.fast_view_check)
+        form.addRow("", self.watch_check)
 
         self.doctor = DoctorCheck(controller.paths, self)
         self.check_button, self.findings = self.doctor.button, self.doctor.findings
@@ -207,6 +213,7 @@ class ProjectEditor(QDialog):
             access_key=self.access_check.isChecked(),
             artifacts=self.artifacts_edit.text().strip(),
             fast_view=self.fast_view_check.isChecked(),
+            watch_runs=_choice(self.original.watch_runs, self.watch_check.isChecked()),
         )
 
     # -- validation ----------------------------------------------------------------------------
@@ -389,3 +396,14 @@ def _is_movable(store: str) -> bool:
         return parse_store(store).kind in (StoreKind.FOLDER, StoreKind.SQLITE)
     except StoreError:
         return False
+
+
+WATCH_TIP = (
+    "On by default for new projects and those opened in the last 14 days; the store is only "
+    "read, every interval (Settings > General)."
+)
+
+
+def _choice(before: bool | None, checked: bool) -> bool | None:
+    """A project left to the default (None) stays so unless the box was turned off."""
+    return None if before is None and checked else checked

@@ -277,6 +277,12 @@ class SettingsDialog(QDialog):
         self.view_refresh.setSpecialValueText("only on demand")
         form.addRow("Refresh a fast view older than", self.view_refresh)
         self.view_refresh.valueChanged.connect(self._save_view_refresh)
+        self.watch_interval = _spin("watch-interval", 0, 3600, " s", "off")
+        form.addRow("Look at watched projects' runs every", self.watch_interval)
+        self.stall = _spin("stall-minutes", 1, 24 * 60, " min")
+        form.addRow("A run seems stalled with nothing logged for", self.stall)
+        self.watch_interval.valueChanged.connect(self._save_watch)
+        self.stall.valueChanged.connect(self._save_watch)
         self.open_browser.toggled.connect(self._save_general)
         self.telemetry.toggled.connect(self._save_general)
         self.policy.currentIndexChanged.connect(self._save_general)
@@ -295,9 +301,12 @@ class SettingsDialog(QDialog):
         self.policy.setCurrentIndex(max(0, self.policy.findData(s.switch_policy)))
         self.idle.setValue(s.idle_stop_minutes)
         self.idle.setEnabled(s.switch_policy == POLICY_KEEP)
-        self.view_refresh.blockSignals(True)
-        self.view_refresh.setValue(s.view_refresh_minutes)
-        self.view_refresh.blockSignals(False)
+        for spin, value in ((self.view_refresh, s.view_refresh_minutes),
+                            (self.watch_interval, s.watch_interval_seconds),
+                            (self.stall, s.stall_minutes)):  # fmt: skip
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
         self.login.setChecked(
             self.controller.autostart_enabled() if self.controller.autostart else s.start_at_login
         )
@@ -359,6 +368,27 @@ class SettingsDialog(QDialog):
                 config.settings.view_refresh_minutes = minutes
 
             self.controller.update_config(change)
+
+    @Slot()
+    def _save_watch(self) -> None:
+        """The run watch's interval (0: off) and stall window (launcher.ui.run_watch)."""
+        seconds, minutes = self.watch_interval.value(), self.stall.value()
+        s = self.controller.config.settings
+        if (s.watch_interval_seconds, s.stall_minutes) != (seconds, minutes):
+
+            def change(config: Config) -> None:
+                config.settings.watch_interval_seconds = seconds
+                config.settings.stall_minutes = minutes
+
+            self.controller.update_config(change)
+
+
+def _spin(name: str, low: int, high: int, suffix: str, special: str = "") -> QSpinBox:
+    spin = named(QSpinBox(), name)
+    spin.setRange(low, high)
+    spin.setSuffix(suffix)
+    spin.setSpecialValueText(special)
+    return spin
 
 
 def _store_text(project: Project) -> str:

@@ -20,6 +20,7 @@ from launcher.server.manager import State
 from launcher.ui.common.icons import project_icon
 from launcher.ui.controller import Controller
 from launcher.ui.team import label, tooltip
+from launcher.ui.tray.active_runs_menu import add_active_runs
 from launcher.ui.tray.menu_groups import add_grouped
 
 
@@ -69,6 +70,7 @@ def populate(menu: QMenu, controller: Controller) -> None:
     if config.catalogs:
         _add_team_status(menu, controller)
     menu.addSeparator()
+    add_active_runs(menu, controller.run_watch)
     offer = controller.updates.offer
     if offer is not None:
         update = menu.addAction(f"Update to {offer.release.version}")

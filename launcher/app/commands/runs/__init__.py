@@ -1,0 +1,1 @@
+"""``runs`` and ``runs --follow``: the runs of your projects, read from their stores."""

@@ -1,0 +1,1 @@
+"""Runs watched: what is news about them (events), and whose runs are watched."""
