@@ -10,15 +10,44 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
-from launcher.model import credentials
-from launcher.server import access_key
+from launcher.model import credentials, tls_pin
+from launcher.server import access_key, tls
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _open(request: urllib.request.Request, timeout: float) -> Any:
+    """Open ``request``; an https server is trusted by its pinned certificate only
+    (:mod:`launcher.server.tls`), a self-signed one pinned on its first use."""
+    context = tls.context_for(request.full_url)
+    if context is None:
+        return _opener.open(request, timeout=timeout)
+    if not tls.has_pin(request.full_url):
+        try:
+            return _https_opener(context).open(request, timeout=timeout)
+        except urllib.error.URLError as exc:
+            if not isinstance(exc.reason, ssl.SSLCertVerificationError):
+                raise
+        tls.pin_on_first_use(request.full_url)
+        context = tls.context_for(request.full_url)
+    try:
+        return _https_opener(context).open(request, timeout=timeout)
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, ssl.SSLCertVerificationError):
+            tls.pin_on_first_use(request.full_url)  # CertificateChanged names the change
+        raise
+
+
+def _https_opener(context: ssl.SSLContext | None) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
 
 
 def _request(url: str) -> urllib.request.Request:
@@ -73,9 +102,9 @@ def _api(base_url: str, path: str) -> str:
 def get_text(url: str, timeout: float = 2.0) -> str | None:
     """The body of a GET, or None when nothing (good) answered."""
     try:
-        with _opener.open(_request(url), timeout=timeout) as response:
+        with _open(_request(url), timeout) as response:
             return response.read().decode("utf-8", "replace")
-    except (OSError, urllib.error.URLError, ValueError):
+    except (OSError, urllib.error.URLError, ValueError, tls_pin.CertificateChanged):
         return None
 
 
@@ -84,7 +113,7 @@ def is_healthy(base_url: str, timeout: float = 2.0) -> bool:
 
 
 def get_json(url: str, timeout: float = 10.0) -> Any:
-    with _opener.open(_request(url), timeout=timeout) as response:
+    with _open(_request(url), timeout) as response:
         return json.loads(response.read().decode("utf-8"))
 
 

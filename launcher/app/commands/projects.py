@@ -10,7 +10,14 @@ import argparse
 import json
 import os
 
-from launcher.app.commands.common import EXIT_OK, UsageError, load, note_stale, refuse_team_edit
+from launcher.app.commands.common import (
+    EXIT_OK,
+    UsageError,
+    err,
+    load,
+    note_stale,
+    refuse_team_edit,
+)
 from launcher.app.commands.credentials import give_missing
 from launcher.model import catalog
 from launcher.model.catalog import Catalogs
@@ -134,8 +141,35 @@ def run_add(args: argparse.Namespace, store: ConfigStore) -> int:
     load(store)  # report a moved-aside config before changing it
     store.update(lambda config: config.add(project))
     print(f"Added {project.name!r}: {project.parsed_store().display}")
+    _pin_certificate(project, store)
     give_missing(store, [project], args.password_stdin, local=True)
     return EXIT_OK
+
+
+def _pin_certificate(project: Project, store: ConfigStore) -> None:
+    """An https server's certificate, pinned now (trust on first use) with its fingerprint."""
+    from launcher.model import tls_pin
+    from launcher.server import tls
+
+    url = project.parsed_store().uri
+    if tls_pin.origin(url) is None:
+        return
+    try:
+        found = tls.pin_on_first_use(url, store.paths)
+    except tls_pin.CertificateChanged as exc:
+        err(f"warning: {exc}")
+        return
+    except OSError as exc:
+        err(
+            f"note: the server does not answer now ({exc}); its certificate is pinned on first use."
+        )
+        return
+    if found:
+        path, fingerprint = found
+        print(
+            f"Pinned its certificate (SHA-256 {fingerprint}) in {path}: compare it with the one "
+            "the team server printed."
+        )
 
 
 def run_edit(args: argparse.Namespace, store: ConfigStore) -> int:
