@@ -24,6 +24,7 @@ MODULES: tuple[str, ...] = (
     "config",
     "url",
     "migrate.command",
+    "migrate.gather",
     "refresh",
     "credentials",
     "team_server",
