@@ -21,6 +21,8 @@ def dump(uri: str, workspace: str | None) -> dict[str, Any]:
     from mlflow import MlflowClient
     from mlflow.entities import ViewType
 
+    mlflow.set_tracking_uri(uri)  # MLflow 3 would otherwise open ./mlflow.db for some calls
+    mlflow.set_registry_uri(uri)
     if workspace:
         mlflow.set_workspace(workspace)
     client = MlflowClient(uri, uri)

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,7 +44,10 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def _dump(uri: str, workspace: str | None = None) -> dict:
     env = dict(os.environ, MLFLOW_ENABLE_WORKSPACES="true" if workspace else "false")
     argv = [sys.executable, str(DUMP), uri, *([workspace] if workspace else [])]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=True)
+    work = Path(tempfile.mkdtemp(prefix="dump-"))  # nothing of MLflow's lands in the repo
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300,
+                          check=True, cwd=work)  # fmt: skip
+    shutil.rmtree(work, ignore_errors=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
