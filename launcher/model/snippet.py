@@ -55,6 +55,8 @@ def tracking_snippet(
     body += _login_lines(store, imports)
     body += _certificate_lines(store, imports, paths)
     body.append(f"mlflow.set_tracking_uri({tracking_uri(store)!r})")
+    if project.workspace:
+        body.append(f"mlflow.set_workspace({project.workspace!r})  # this project's workspace")
     experiment = project.prefix + EXAMPLE_EXPERIMENT
     comment = (
         f"  # this project's experiments start with {project.prefix!r}" if project.prefix else ""
@@ -64,13 +66,17 @@ def tracking_snippet(
 
 
 def _certificate_lines(store: Store, imports: list[str], paths: AppPaths | None) -> list[str]:
-    """An https team server: MLflow's client trusts the certificate this launcher pinned."""
+    """An https team server whose certificate this launcher pinned (a self-signed one): MLflow's
+    client trusts that certificate (one the company's CAs sign needs nothing)."""
     where = tls_pin.origin(store.uri) if store.kind is StoreKind.REMOTE else None
     if where is None:
         return []
+    path = tls_pin.pin_path(paths or app_paths(), *where)
+    if not path.is_file():
+        return []
     if "import os" not in imports:
         imports.insert(0, "import os")
-    pem = str(tls_pin.pin_path(paths or app_paths(), *where))
+    pem = str(path)
     return [
         f"os.environ.setdefault({tls_pin.CERT_PATH_VAR!r}, {pem!r})"
         "  # the team server's certificate, pinned by the launcher"

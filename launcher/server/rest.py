@@ -112,15 +112,22 @@ def is_healthy(base_url: str, timeout: float = 2.0) -> bool:
     return (get_text(_root(base_url) + "/health", timeout) or "").strip() == "OK"
 
 
-def get_json(url: str, timeout: float = 10.0) -> Any:
-    with _open(_request(url), timeout) as response:
+WORKSPACE_HEADER = "X-MLFLOW-WORKSPACE"
+"""The header that picks a request's MLflow workspace (a server with workspaces on)."""
+
+
+def get_json(url: str, timeout: float = 10.0, workspace: str = "") -> Any:
+    request = _request(url)
+    if workspace:
+        request.add_header(WORKSPACE_HEADER, workspace)
+    with _open(request, timeout) as response:
         return json.loads(response.read().decode("utf-8"))
 
 
 def search_experiments(
-    base_url: str, timeout: float = 10.0, view_type: str = "ACTIVE_ONLY"
+    base_url: str, timeout: float = 10.0, view_type: str = "ACTIVE_ONLY", workspace: str = ""
 ) -> list[dict[str, Any]]:
-    """Every experiment the server knows, following page tokens.
+    """Every experiment the server knows (in ``workspace``, if given), following page tokens.
 
     ``view_type`` is MLflow's: ACTIVE_ONLY (the default), DELETED_ONLY or ALL.
     """
@@ -135,7 +142,7 @@ def search_experiments(
         url = _api(
             base_url, "/ajax-api/2.0/mlflow/experiments/search?" + urllib.parse.urlencode(query)
         )
-        data = get_json(url, timeout)
+        data = get_json(url, timeout, workspace)
         experiments.extend(data.get("experiments", []))
         token = data.get("next_page_token", "")
         if not token:

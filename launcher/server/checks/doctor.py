@@ -76,7 +76,7 @@ def diagnose(project: Project, paths: AppPaths) -> DoctorReport:
         return report
     report.store = store
     if store.kind is StoreKind.REMOTE:
-        _remote(report, store)
+        _remote(report, store, project.workspace)
         _access(report, project, remote=True, lean=None)
         return report
     env = _environment(report, project)
@@ -102,7 +102,7 @@ def _access(report: DoctorReport, project: Project, *, remote: bool, lean: bool 
     report.add(OK if protected else WARNING, "access", text)
 
 
-def _remote(report: DoctorReport, store: Store) -> None:
+def _remote(report: DoctorReport, store: Store, workspace: str = "") -> None:
     found = preflight.remote_answers(store)
     if found.is_error:
         report.findings.append(found)
@@ -111,8 +111,9 @@ def _remote(report: DoctorReport, store: Store) -> None:
     report.mlflow = version
     report.add(OK, "reachable", f"answers; MLflow {version}")
     try:
-        report.experiments = len(rest.search_experiments(store.uri))
-        report.add(OK, "experiments", str(report.experiments))
+        report.experiments = len(rest.search_experiments(store.uri, workspace=workspace))
+        where = f" in workspace {workspace!r}" if workspace else ""
+        report.add(OK, "experiments", f"{report.experiments}{where}")
     except (OSError, ValueError) as exc:
         report.add(WARNING, "experiments", f"could not be listed: {exc}")
 

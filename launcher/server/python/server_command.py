@@ -170,7 +170,8 @@ def build(
             "PYTHONUNBUFFERED": "1",
             "PYTHONIOENCODING": "utf-8",
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-            "MLFLOW_ENABLE_WORKSPACES": "false",
+            # Issue #23: a project that is one workspace is served with workspaces on.
+            "MLFLOW_ENABLE_WORKSPACES": "true" if project.workspace else "false",
         }
     )
     if store.kind is StoreKind.FOLDER:

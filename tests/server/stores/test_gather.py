@@ -161,3 +161,44 @@ def test_bad_names_and_targets_are_refused_before_anything_is_written(
     with pytest.raises(MigrationError, match="network file system"):
         gather.plan([a], paths, target)
     assert not (tmp_path / "team.db").exists()
+
+
+def test_a_project_that_is_one_workspace_is_served_listed_and_opened_in_it(
+    paths: AppPaths,
+    folder_store: Path,
+    rich_store: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from launcher.model.snippet import tracking_snippet
+    from launcher.server.process import MlflowServer
+    from launcher.server.stores import experiments, workspaces
+
+    db = tmp_path / "team.db"
+    plans = gather.plan([Project("speech", str(folder_store)), Project("vision", str(rich_store))],
+                        paths, str(db))  # fmt: skip
+    assert gather.gather(plans, paths).ok
+    assert workspaces.of_store(str(db)) == ["speech", "vision"]  # what add offers
+    assert run_cli(["add", "Team", str(db)], paths=paths) == 0
+    assert "workspaces speech, vision" in capsys.readouterr().out
+    assert run_cli(["add", "T", str(db), "--all-workspaces"], paths=paths) == 0
+    added = {p.name: p.workspace for p in ConfigStore(paths).load().config.projects if p.workspace}
+    assert added == {"T: speech": "speech", "T: vision": "vision"}
+
+    project = Project("Speech", str(db), workspace="speech")
+    assert "mlflow.set_workspace('speech')" in tracking_snippet(project)
+    names = {e.name for e in experiments.read_store(project.parsed_store(), workspace="speech")}
+    assert "dra_train_001_baseline" in names and "alpha" not in names
+    server = MlflowServer(project, paths, ready_timeout=180)
+    url = server.start()
+    try:
+        served = {e.name for e in experiments.fetch(url, workspace="speech")}
+        assert served == {e.name for e in experiments.read_folder_store(folder_store)
+                          if e.active}  # fmt: skip
+        assert experiments.fetch(url) == []  # nothing in `default`
+        assert experiments.open_url_for(project, url).endswith("#/experiments?workspace=speech")
+        menu = experiments.read_menu(project, url)
+        assert all(i.url.endswith("?workspace=speech") for g in menu.groups for i in g.items)
+        assert workspaces.of_server(url) == ["default", "speech", "vision"]
+    finally:
+        server.stop()
