@@ -93,6 +93,8 @@ class TeamSettings:
     tls_cert: str = ""
     """The company's certificate (PEM; with :attr:`tls_key`); empty: a self-signed one."""
     tls_key: str = ""
+    workspaces: bool = False
+    """Serve with MLflow's workspaces on (a gathered database: a workspace per project)."""
 
     @property
     def exposed(self) -> bool:
@@ -193,6 +195,7 @@ def served_project(
         "--default-artifact-root",
         commands.DEFAULT_ARTIFACT_ROOT,
         *(uvicorn_tls_options(certificate) if certificate else []),
+        *(["--enable-workspaces"] if settings.workspaces else []),
     ]
     return dataclasses.replace(
         project,

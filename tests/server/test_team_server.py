@@ -294,3 +294,95 @@ def test_the_frozen_exe_refuses_with_its_own_python_but_not_with_the_projects(
 
     monkeypatch.setattr(environment, "resolve", lambda python: Other())
     assert team_server.frozen_refusal(Project("TEAM", url, python="/envs/ml/bin/python")) is None
+
+
+WORKSPACE_CLIENT = """
+import sys
+import mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+mlflow.set_workspace(sys.argv[2])
+mlflow.set_experiment("from-ann")
+with mlflow.start_run():
+    mlflow.log_metric("m", 1.0)
+print(sorted(e.name for e in mlflow.search_experiments()))
+"""
+
+
+@pytest.mark.process
+def test_a_gathered_share_served_with_workspaces_and_granted_per_login(
+    keyring_file: Path,
+    paths: AppPaths,
+    folder_store: Path,
+    rich_store: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """gather -> team-server on the SQLite file (workspaces on by themselves, HTTPS) -> a login
+    sees only the workspace granted to it, and the mlflow client logs into it."""
+    import io
+
+    from launcher.server.stores import workspaces
+
+    db = tmp_path / "team" / "mlflow.db"
+    db.parent.mkdir()
+    ConfigStore(paths).save(Config(projects=[
+        Project("speech", str(folder_store)), Project("vision", str(rich_store)),
+        Project("TEAM", str(db), artifacts=str(tmp_path / "share" / "artifacts")),
+    ]))  # fmt: skip
+    assert run_cli(["gather", "speech", "vision", "--to", str(db)], paths=paths) == 0
+    port = ports.free_port()
+    base = f"https://127.0.0.1:{port}"
+    err = tmp_path / "err.txt"
+    with err.open("wb") as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "launcher", "team-server", "TEAM", "--port", str(port),
+             "--workers", "2", "--password-stdin", "--timeout", "300"],
+            cwd=REPO, env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=err_file,
+        )  # fmt: skip
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write((ADMIN_PASSWORD + "\n").encode())
+        proc.stdin.flush()
+        _wait_healthy(base, proc)
+        admin = f"https://admin@127.0.0.1:{port}"
+        assert workspaces.of_server(admin) == ["default", "speech", "vision"]
+        assert {e["name"] for e in rest.search_experiments(admin, workspace="vision")} >= {"alpha"}
+
+        ann_password = "ann-password-" + uuid.uuid4().hex[:8]
+        monkeypatch.setattr(sys, "stdin", io.StringIO(ann_password + "\n"))
+        code = run_cli(["team-grant", "TEAM", "ann", "speech", "--create", "--port", str(port)],
+                       paths=paths)  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+        cert = str(tls_pin.pin_path(paths, "127.0.0.1", port))
+        env = dict(
+            os.environ, MLFLOW_TRACKING_USERNAME="ann", MLFLOW_TRACKING_PASSWORD=ann_password
+        )
+        env[tls_pin.CERT_PATH_VAR] = cert
+        env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+        done = subprocess.run([sys.executable, "-c", WORKSPACE_CLIENT, base, "speech"], env=env,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "from-ann" in done.stdout and "dra_train_001_baseline" in done.stdout
+        refused = subprocess.run([sys.executable, "-c", WORKSPACE_CLIENT, base, "vision"],
+                                 env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert refused.returncode != 0  # no role in `vision`: no access
+        assert "PERMISSION_DENIED" in refused.stderr or "403" in refused.stderr
+
+        # Ann's launcher adds the workspaces she may see, one project each.
+        from launcher.model import credentials
+
+        credentials.store_password(f"https://ann@127.0.0.1:{port}", ann_password)
+        assert run_cli(["add", "Team", f"https://ann@127.0.0.1:{port}", "--all-workspaces"],
+                       paths=paths) == 0  # fmt: skip
+        listed = {p.name: p.workspace for p in ConfigStore(paths).load().config.projects
+                  if p.workspace}  # fmt: skip
+        assert listed == {"Team: speech": "speech"}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    printed = err.read_text()
+    assert "team-grant TEAM USER WORKSPACE" in printed and "--all-workspaces" in printed

@@ -27,7 +27,8 @@ MODULES: tuple[str, ...] = (
     "migrate.gather",
     "refresh",
     "credentials",
-    "team_server",
+    "team.server",
+    "team.grant",
     "update",
 )
 """Names of the modules in this package that register commands, in help order."""

@@ -81,6 +81,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="serve plain HTTP: logins then cross the network in clear (default: HTTPS)",
     )
+    p.add_argument(
+        "--workspaces",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve MLflow's workspaces (default: on when the database has some besides "
+        "'default', as after gather)",
+    )
     p.add_argument("--timeout", type=float, default=READY_TIMEOUT, help="seconds to wait")
     p.add_argument("--write-unit", choices=("systemd", "task"), help="write a boot unit, not serve")
     p.set_defaults(handler=run)
@@ -107,6 +114,7 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
         tls=not args.plain_http,
         tls_cert=str(Path(args.tls_cert).absolute()) if args.tls_cert else "",
         tls_key=str(Path(args.tls_key).absolute()) if args.tls_key else "",
+        workspaces=_workspaces(args.workspaces, project),
     )
     try:
         team.check_store(project)
@@ -124,6 +132,18 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
         return EXIT_FAIL
     password = _admin_password(args.password_stdin, project, settings, store.paths)
     return _serve(project, settings, password, store.paths, args)
+
+
+def _workspaces(asked: bool | None, project: Project) -> bool:
+    """On when asked, else when the database holds workspaces besides ``default``."""
+    if asked is not None:
+        return asked
+    from launcher.server.stores import workspaces
+
+    try:
+        return bool([n for n in workspaces.of_store(project.store) if n != "default"])
+    except workspaces.WorkspacesUnknown:
+        return False
 
 
 def _admin_password(
@@ -217,12 +237,21 @@ def _tell_colleagues(
         if certificate
         else ""
     )
+    add = f"mlflow-launcher add {project.name} {settings.scheme}://USER@{host_port}"
+    if settings.workspaces:
+        add += " --all-workspaces"
+    grant = (
+        "  Workspaces are on: a login sees a workspace once the admin grants it:\n"
+        f"    mlflow-launcher team-grant {project.name} USER WORKSPACE [--level READ|USE|MANAGE]\n"
+        if settings.workspaces
+        else ""
+    )
     err(
         f"Team server of {project.name!r} at {url} (MLflow's basic-auth app, admin "
         f"{settings.admin!r}).\n"
         f"  Logins: the admin creates one per colleague at {url}/signup\n"
-        f"  Colleagues add it:     mlflow-launcher add {project.name} "
-        f"{settings.scheme}://USER@{host_port}\n"
+        f"{grant}"
+        f"  Colleagues add it:     {add}\n"
         f"  and give their login:  mlflow-launcher password {project.name}\n"
         f"  Their scripts set {credentials.TRACKING_USERNAME_VAR} and "
         f"{credentials.TRACKING_PASSWORD_VAR}{cert_line}."
@@ -256,6 +285,7 @@ def command_line(project: Project, settings: team.TeamSettings) -> list[str]:
             else []
         ),
         *([] if settings.tls else ["--plain-http"]),
+        "--workspaces" if settings.workspaces else "--no-workspaces",
     ]
 
 
