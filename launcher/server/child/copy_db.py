@@ -347,8 +347,9 @@ def _copy(source_path: str, url: str) -> int:
                 else:
                     had_schema = check_target(conn, head)
                     ids = experiment_id_map(source, target_engine.dialect.name)
-                source_keys: dict[str, set[str]] = {}
-                expected = _hash().fingerprint(source, ids, workspace, keys=source_keys)
+                source_keys: dict[str, set[str]] = {}  # each row's key: its workspace's rows
+                keys = source_keys if workspace else None
+                expected = _hash().fingerprint(source, ids, workspace, keys=keys)
                 conn.rollback()  # the checks' implicit transaction; the copy gets its own
                 created = False
                 transaction = conn.begin()

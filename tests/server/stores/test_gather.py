@@ -23,8 +23,10 @@ from launcher.app.cli import run_cli
 from launcher.model.config import Config, ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
+from launcher.server import access_key
 from launcher.server.stores import gather
 from launcher.server.stores.migration import MigrationError, Step
+from tests.browser import CHROMIUM, dom_of
 from tests.server import postgres
 
 DUMP = Path(__file__).parents[2] / "workspace_dump.py"
@@ -184,6 +186,15 @@ def test_a_project_that_is_one_workspace_is_served_listed_and_opened_in_it(
     assert run_cli(["add", "T", str(db), "--all-workspaces"], paths=paths) == 0
     added = {p.name: p.workspace for p in ConfigStore(paths).load().config.projects if p.workspace}
     assert added == {"T: speech": "speech", "T: vision": "vision"}
+    from launcher.server.stores import discovery
+
+    found = discovery.discover(str(tmp_path), existing=ConfigStore(paths).load().config.projects)
+    spaces = {f.workspace: f.known_as for f in found.found if f.path == str(db)}
+    assert spaces == {"speech": "T: speech", "vision": "T: vision"}  # discover offers them too
+    assert [f.to_project().workspace for f in found.found if f.path == str(db)] == [
+        "speech",
+        "vision",
+    ]
 
     project = Project("Speech", str(db), workspace="speech")
     assert "mlflow.set_workspace('speech')" in tracking_snippet(project)
@@ -200,5 +211,11 @@ def test_a_project_that_is_one_workspace_is_served_listed_and_opened_in_it(
         menu = experiments.read_menu(project, url)
         assert all(i.url.endswith("?workspace=speech") for g in menu.groups for i in g.items)
         assert workspaces.of_server(url) == ["default", "speech", "vision"]
+        if CHROMIUM:  # the UI itself, opened where the tray opens it: that workspace's list
+            dom = dom_of(access_key.keyed(experiments.open_url_for(project, url)))
+            assert "dra_train_001_baseline" in dom, dom[-3000:]
+            other = Project("Vision", str(db), workspace="vision")
+            dom = dom_of(access_key.keyed(experiments.open_url_for(other, url)))
+            assert "dra_train_001_baseline" not in dom and "alpha" in dom, dom[-3000:]
     finally:
         server.stop()
