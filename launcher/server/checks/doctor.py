@@ -155,7 +155,7 @@ def _schema_and_count(
     report.schema = check
     report.experiments = check.experiments
     if check.experiments is not None and check.state is not schema.SchemaState.UNREADABLE:
-        report.add(OK, "experiments", f"{check.experiments} active")
+        report.add(OK, "experiments", _in_workspace(report, store, check.experiments))
     report.findings.append(found)
 
 
@@ -168,6 +168,21 @@ def _exposure(report: DoctorReport, project: Project) -> None:
 
 
 _ACTIVE = re.compile(r"^lifecycle_stage:\s*active\s*$", re.M)
+
+
+def _in_workspace(report: DoctorReport, store: Store, count: int) -> str:
+    """The active experiments: of the project's workspace where it is one (SQLite read here;
+    another database's count is of all its workspaces, and says so)."""
+    workspace = report.project.workspace
+    if not workspace:
+        return f"{count} active"
+    if store.kind is StoreKind.SQLITE and store.path:
+        from launcher.server.stores.experiments import read_sqlite_store
+
+        found = read_sqlite_store(store.path, workspace)
+        report.experiments = sum(1 for e in found if e.active)
+        return f"{report.experiments} active in workspace {workspace!r}"
+    return f"{count} active (all workspaces)"
 
 
 def count_folder_experiments(root: Path) -> int:

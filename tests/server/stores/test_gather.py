@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from launcher.app.cli import run_cli
+from launcher.model import stores as workspace_names
 from launcher.model.config import Config, ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
@@ -191,6 +192,9 @@ def test_a_project_that_is_one_workspace_is_served_listed_and_opened_in_it(
     found = discovery.discover(str(tmp_path), existing=ConfigStore(paths).load().config.projects)
     spaces = {f.workspace: f.known_as for f in found.found if f.path == str(db)}
     assert spaces == {"speech": "T: speech", "vision": "T: vision"}  # discover offers them too
+    capsys.readouterr()
+    assert run_cli(["doctor", "T: speech"], paths=paths) in (0, 1)
+    assert "active in workspace 'speech'" in capsys.readouterr().out
     assert [f.to_project().workspace for f in found.found if f.path == str(db)] == [
         "speech",
         "vision",
@@ -219,3 +223,15 @@ def test_a_project_that_is_one_workspace_is_served_listed_and_opened_in_it(
             assert "dra_train_001_baseline" not in dom and "alpha" in dom, dom[-3000:]
     finally:
         server.stop()
+
+
+def test_gather_discovers_the_stores_of_a_share(
+    paths: AppPaths, folder_store: Path, rich_store: Path, tmp_path: Path
+) -> None:
+    from launcher.server.stores import workspaces
+
+    target = tmp_path / "team.db"
+    share = folder_store.parent  # holds mlruns/ and rich/mlruns/
+    assert run_cli(["gather", "--discover", str(share), "--to", str(target)], paths=paths) == 0
+    names = workspaces.of_store(str(target))
+    assert len(names) == 2 and all(workspace_names.workspace_problem(n) is None for n in names)

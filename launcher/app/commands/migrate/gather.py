@@ -14,6 +14,7 @@ from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, UsageError, err, fi
 from launcher.app.commands.migrate import shared
 from launcher.app.commands.migrate.to_database import _password
 from launcher.model.config import ConfigStore
+from launcher.model.project import Project
 from launcher.model.stores import StoreKind
 from launcher.server.stores import gather
 from launcher.server.stores.migration import MigrationError, Step
@@ -28,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("names", metavar="NAME", nargs="*", help="the projects (default: --all)")
     p.add_argument("--all", action="store_true", help="every project with a folder or SQLite store")
+    p.add_argument(
+        "--discover",
+        metavar="ROOT",
+        help="every folder or SQLite store found under ROOT (a share), named as discover names "
+        "them (or as the project that already uses it)",
+    )
     p.add_argument(
         "--to",
         metavar="FILE.db|URL",
@@ -48,7 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, store: ConfigStore) -> int:
     config = load(store)
-    if args.names:
+    if args.discover:
+        projects = _discovered(args.discover, config.projects)
+    elif args.names:
         projects = [find_project(config, store.paths, name) for name in args.names]
     elif args.all:
         kinds = (StoreKind.FOLDER, StoreKind.SQLITE)
@@ -93,6 +102,22 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
     else:
         print(result.report())
     return EXIT_OK if result.ok else EXIT_FAIL
+
+
+def _discovered(root: str, existing: list[Project]) -> list[Project]:
+    import threading
+
+    from launcher.app.commands.common import absolute_path
+    from launcher.server.stores import discovery
+
+    try:
+        found = discovery.discover(absolute_path(root), cancel=threading.Event(), existing=existing)
+    except NotADirectoryError as exc:
+        raise UsageError(str(exc)) from exc
+    stores = [f for f in found.found if not f.workspace]
+    if not stores:
+        raise UsageError(f"no folder or SQLite store under {root}")
+    return [Project(f.known_as or f.name, f.path) for f in stores]
 
 
 def _kind(text: str) -> StoreKind | None:
