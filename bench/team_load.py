@@ -1,7 +1,9 @@
 """Load held: several client processes logging at once through a team server and into a folder.
 
-Starts `mlflow-launcher team-server` (MLflow's own server, basic-auth app, N workers) on a
-scratch PostgreSQL database, and runs CLIENTS client processes that log at once through it
+Starts `mlflow-launcher team-server` (MLflow's own server, basic-auth app, N workers, HTTPS with
+its self-signed certificate, which the clients trust by MLFLOW_TRACKING_SERVER_CERT_PATH) on a
+scratch PostgreSQL database, then on a SQLite file on this PC's disk, and for each runs
+CLIENTS client processes that log at once through it
 (each: PARAMS params, KEYS x STEPS metric points one call each, one small artifact), then the
 same clients straight into a folder store. Afterwards every param and metric point is counted in
 each store (SQL for the database, the run folders for the folder store): nothing may be lost and
@@ -10,9 +12,11 @@ client's end) of each and the ratio team server / folder.
 
     python bench/team_load.py [--clients 8] [--params 10] [--keys 4] [--steps 25]
         [--workers 4] [--postgres postgresql://USER:PASSWORD@127.0.0.1:5432/postgres]
+        [--stores postgres,sqlite]
 
 --postgres (default: $LAUNCHER_TEST_POSTGRES) is a superuser URL; a scratch database is made and
-dropped. Everything binds to 127.0.0.1 and stops by itself.
+dropped (without it, only the SQLite team server runs). Everything binds to 127.0.0.1 and
+stops by itself.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -30,8 +36,9 @@ from pathlib import Path
 
 import psutil
 
+from launcher.model import tls_pin
+from launcher.model.paths import app_paths
 from launcher.server.ports import free_port
-from launcher.server.rest import is_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 ADMIN_PASSWORD = "bench-admin-" + uuid.uuid4().hex[:12]
@@ -71,9 +78,26 @@ def launcher(args: list[str], env: dict[str, str], **kwargs: object) -> subproce
     return subprocess.Popen(argv, cwd=REPO, env=env, **kwargs)  # type: ignore[call-overload,no-any-return]
 
 
+def healthy(port: int, cert: Path) -> bool:
+    """/health over HTTPS, trusting the server's own certificate only."""
+    import urllib.request
+
+    if not cert.is_file():
+        return False
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    try:
+        with urllib.request.urlopen(
+            f"https://127.0.0.1:{port}/health", context=context, timeout=2
+        ) as response:
+            return bool(response.read().strip() == b"OK")
+    except OSError:
+        return False
+
+
 def start_team_server(
     db_url: str, home: Path, workers: int, cache: int
-) -> tuple[subprocess.Popen[bytes], int]:
+) -> tuple[subprocess.Popen[bytes], int, Path]:
     env = dict(
         os.environ,
         MLFLOW_LAUNCHER_HOME=str(home),
@@ -120,12 +144,13 @@ def start_team_server(
     assert proc.stdin is not None
     proc.stdin.write((ADMIN_PASSWORD + "\n").encode())
     proc.stdin.flush()
+    cert = tls_pin.pin_path(app_paths({"MLFLOW_LAUNCHER_HOME": str(home)}), "127.0.0.1", port)
     deadline = time.monotonic() + 300
-    while not is_healthy(f"http://127.0.0.1:{port}"):
+    while not healthy(port, cert):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"the team server did not start (log under {home / 'logs'})")
         time.sleep(0.5)
-    return proc, port
+    return proc, port, cert
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -187,6 +212,23 @@ def count_database(url: str) -> dict[str, int]:
         "SELECT r.run_uuid FROM runs r JOIN experiments e USING (experiment_id)"
         " WHERE e.name = 'load'"
     )
+    if url.startswith("sqlite:///"):
+        lite = sqlite3.connect(url[len("sqlite:///") :])
+        try:
+            found = [
+                lite.execute(f"SELECT count(*) FROM ({run_ids}) x").fetchone(),
+                lite.execute(
+                    f"SELECT count(*) FROM params WHERE run_uuid IN ({run_ids})"
+                ).fetchone(),
+                lite.execute(
+                    f"SELECT count(*) FROM metrics WHERE run_uuid IN ({run_ids})"
+                ).fetchone(),
+            ]
+        finally:
+            lite.close()
+        return dict(
+            zip(("runs", "params", "metrics"), (f[0] if f else 0 for f in found), strict=True)
+        )
     with psycopg.connect(url) as conn:
         runs = conn.execute(f"SELECT count(*) FROM ({run_ids}) x").fetchone()
         params = conn.execute(
@@ -214,6 +256,29 @@ def count_folder(root: Path) -> dict[str, int]:
     return {"runs": runs, "params": params, "metrics": metrics}
 
 
+def through_team_server(
+    label: str, db_url: str, work: Path, args: argparse.Namespace, results: dict
+) -> None:
+    home = work / f"home-{label.split()[-1].strip('()').lower()}"
+    server, port, cert = start_team_server(db_url, home, args.workers, args.auth_cache_seconds)
+    try:
+        env = dict(
+            os.environ,
+            MLFLOW_TRACKING_USERNAME="admin",
+            MLFLOW_TRACKING_PASSWORD=ADMIN_PASSWORD,
+        )
+        env[tls_pin.CERT_PATH_VAR] = str(cert)
+        run = run_clients(f"https://127.0.0.1:{port}", env, args, work)
+        run["counted"] = count_database(db_url)
+        run["artifacts"] = len(list((home / "share").rglob("note.txt")))
+        results[label] = run
+    finally:
+        stop(server)
+        if os.environ.get("BENCH_DEBUG"):  # the server's log, to see what it did
+            for log in home.rglob("*.log"):
+                print(f"server log {log.name}: " + log.read_text(errors="replace")[-1500:])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--clients", type=int, default=8)
@@ -223,52 +288,43 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--auth-cache-seconds", type=int, default=60, help="0: hash every request")
     parser.add_argument("--postgres", default=os.environ.get("LAUNCHER_TEST_POSTGRES", ""))
+    parser.add_argument("--stores", default="postgres,sqlite", help="which team servers to run")
     args = parser.parse_args()
-    if not args.postgres:
-        raise SystemExit("give --postgres URL (or set LAUNCHER_TEST_POSTGRES)")
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    if not args.postgres and "postgres" in stores:
+        stores.remove("postgres")
+        print("no --postgres URL (or LAUNCHER_TEST_POSTGRES): the SQLite team server only")
     expected = {
         "runs": args.clients,
         "params": args.clients * args.params,
         "metrics": args.clients * args.keys * args.steps,
     }
     points = expected["params"] + expected["metrics"]
-    name = "bench_team_" + uuid.uuid4().hex[:8]
-    admin_sql(args.postgres, f"CREATE DATABASE {name}")
-    db_url = args.postgres.rsplit("/", 1)[0] + "/" + name
-    results = {}
+    results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="team-load-") as tmp:
         work = Path(tmp)
-        try:
-            server, port = start_team_server(
-                db_url, work / "home", args.workers, args.auth_cache_seconds
-            )
+        if "postgres" in stores:
+            name = "bench_team_" + uuid.uuid4().hex[:8]
+            admin_sql(args.postgres, f"CREATE DATABASE {name}")
+            db_url = args.postgres.rsplit("/", 1)[0] + "/" + name
             try:
-                env = dict(
-                    os.environ,
-                    MLFLOW_TRACKING_USERNAME="admin",
-                    MLFLOW_TRACKING_PASSWORD=ADMIN_PASSWORD,
-                )
-                run = run_clients(f"http://127.0.0.1:{port}", env, args, work)
-                run["counted"] = count_database(db_url)
-                run["artifacts"] = len(list((work / "home" / "share").rglob("note.txt")))
-                results["team server (PostgreSQL)"] = run
+                through_team_server("team server (PostgreSQL)", db_url, work, args, results)
             finally:
-                stop(server)
-                if os.environ.get("BENCH_DEBUG"):  # the server's log, to see what it did
-                    for log in (work / "home").rglob("*.log"):
-                        print(f"server log {log.name}: " + log.read_text(errors="replace")[-1500:])
-            folder = work / "mlruns"
-            env = dict(os.environ, MLFLOW_ALLOW_FILE_STORE="true")
-            run = run_clients(folder.as_uri(), env, args, work)
-            run["counted"] = count_folder(folder)
-            run["artifacts"] = len(list(folder.rglob("note.txt")))
-            results["folder store"] = run
-        finally:
-            admin_sql(args.postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                admin_sql(args.postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if "sqlite" in stores:
+            db_url = "sqlite:///" + (work / "team" / "mlflow.db").as_posix()
+            (work / "team").mkdir()
+            through_team_server("team server (SQLite)", db_url, work, args, results)
+        folder = work / "mlruns"
+        env = dict(os.environ, MLFLOW_ALLOW_FILE_STORE="true")
+        run = run_clients(folder.as_uri(), env, args, work)
+        run["counted"] = count_folder(folder)
+        run["artifacts"] = len(list(folder.rglob("note.txt")))
+        results["folder store"] = run
     print(
         f"{args.clients} clients, each {args.params} params + {args.keys}x{args.steps} metric "
-        f"points + 1 artifact; {points} points in all; team server with {args.workers} workers,"
-        f" logins cached {args.auth_cache_seconds} s"
+        f"points + 1 artifact; {points} points in all; team servers with {args.workers} workers,"
+        f" HTTPS, logins cached {args.auth_cache_seconds} s"
     )
     ok = True
     rates = {}
@@ -286,8 +342,9 @@ def main() -> int:
         )
         for error in run["errors"]:
             print(f"    {error}")
-    ratio = rates["team server (PostgreSQL)"] / rates["folder store"]
-    print(f"  ratio team server / folder store: {ratio:.2f}")
+    for label in rates:
+        if label != "folder store":
+            print(f"  ratio {label} / folder store: {rates[label] / rates['folder store']:.2f}")
     print("nothing lost, no error" if ok else "FAILED: points lost or clients failed")
     return 0 if ok else 1
 

@@ -2,7 +2,7 @@
 
     python docs/screenshot_many.py        # writes docs/tray-menu-200.png
 
-Renders the real menu (``launcher.ui.menu.populate`` with a real controller; two projects
+Renders the real menu (``launcher.ui.tray.menu.populate`` with a real controller; two projects
 "running" on stub servers, ten used recently) and its "All projects" and one group submenu
 side by side, as they cascade on screen. Offscreen rendering (``QWidget.grab``), so it needs no
 X server; the menu's look is the Fusion style's.
@@ -30,7 +30,7 @@ def main() -> int:
     from launcher.model.config import Config, ConfigStore, Settings
     from launcher.model.paths import app_paths
     from launcher.model.project import Project
-    from launcher.ui.menu import ClickableSubmenus, populate
+    from launcher.ui.tray.menu import ClickableSubmenus, populate
     from tests.ui.fakes import FakeFactory
     from tests.ui.helpers import make_controller
 
@@ -44,7 +44,7 @@ def main() -> int:
     recent = [p.name for p in projects[3:13]]
     settings = Settings(last_project=recent[0], recent=recent, keep_warm=False)
     ConfigStore(paths).save(Config(projects=projects, settings=settings))
-    app = QApplication([])
+    app = QApplication.instance() or QApplication([])
     app.setStyle("Fusion")
     controller = make_controller(paths, FakeFactory(), [])
     for project in (projects[40], projects[77]):

@@ -1,11 +1,15 @@
 """Take the README's screenshots under Xvfb with a real tray host and real MLflow servers.
 
-    python docs/screenshots.py            # writes docs/tray-menu.png and docs/settings.png
+    python docs/screenshots.py
 
-Needs Debian's xvfb, trayer, xdotool, x11-utils and imagemagick. Runs itself again as a child
-inside the throwaway X session; the child starts the launcher's tray in-process with a few
-projects (two served for real, one failing with its named cause), right-clicks the tray icon,
-hovers a project, and takes the pictures with ImageMagick's ``import``.
+writes docs/tray-menu.png (the menu with a project's submenu, one project failed),
+docs/settings.png and docs/editor.png (the project editor showing a validation error). Needs
+Debian's xvfb, trayer, xdotool, x11-utils and
+imagemagick. Runs itself again as a child inside the throwaway X session; the child starts the
+launcher's tray in-process with a few projects (two served for real, one failing with its named
+cause), right-clicks the tray icon, hovers a project, and takes the pictures with ImageMagick's
+``import``. The dialogs are built by :func:`scenes`, which tests/docs/test_screenshots.py builds
+offscreen, so a module that moves breaks a test, not the pictures.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ def child(tmp: Path) -> int:
     from launcher.model.config import Config, ConfigStore, Settings
     from launcher.model.paths import app_paths
     from launcher.model.project import Project
-    from launcher.ui.tray_app import TrayApp
+    from launcher.ui.tray.tray_app import TrayApp
 
     store = tmp / "share" / "team" / "mlruns"
     subprocess.run([sys.executable, str(REPO / "tests" / "stores.py"), "folder", str(store),
@@ -78,7 +82,6 @@ def child(tmp: Path) -> int:
     tray_app = TrayApp(paths, opener=lambda url: True, use_tray=True, autostart=XdgAutostart())
     tray_app.show()
     assert tray_app.tray is not None
-    tray_app.controller.notify.disconnect(tray_app.tray.show_message)  # no balloon in the shot
     manager = tray_app.manager
     for name in ("Local", "Team share", "DRA emitter classification"):
         project = tray_app.controller.find(name)
@@ -112,17 +115,30 @@ def child(tmp: Path) -> int:
     screenshot(OUT / "tray-menu.png", crop)
     xdotool("key", "Escape", "key", "Escape")
     pump(app, 0.5)
-    tray_app.controller.show_settings()
-    dialog = tray_app.controller._windows["settings"]
-    dialog.move(40, 60)
-    dialog.resize(860, 420)
-    pump(app, 1.0)
-    frame = dialog.frameGeometry()
-    screenshot(OUT / "settings.png", f"{frame.width()}x{frame.height()}+{frame.x()}+{frame.y()}")
-    dialog.close()
+    for name, widget in scenes(tray_app.controller).items():
+        widget.move(40, 60)
+        widget.show()
+        pump(app, 1.0)
+        frame = widget.frameGeometry()
+        screenshot(OUT / f"{name}.png", f"{frame.width()}x{frame.height()}+{frame.x()}+{frame.y()}")
+        widget.close()
     tray_app.shutdown()
-    print(f"wrote {OUT / 'tray-menu.png'} and {OUT / 'settings.png'}")
+    print(f"wrote the pictures in {OUT}")
     return 0
+
+
+def scenes(controller):  # type: ignore[no-untyped-def]
+    """The dialogs the README shows, built as a user meets them (not shown yet), by file name."""
+    from launcher.ui.settings.project_editor import ProjectEditor
+    from launcher.ui.settings.settings_dialog import SettingsDialog
+
+    settings = SettingsDialog(controller)
+    settings.resize(860, 420)
+    editor = ProjectEditor(controller, is_new=True)
+    editor.name_edit.setText("Team share")  # taken: the editor says so under the field
+    editor.store_edit.setText("/mnt/iserver/UserDev/ai/mlflow/dra/mlruns")
+    editor.save()  # refused, as after a click on Save: every error shows
+    return {"settings": settings, "editor": editor}
 
 
 def pump(app, seconds: float) -> None:  # type: ignore[no-untyped-def]

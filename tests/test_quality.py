@@ -11,7 +11,7 @@ import pytest
 REPO = Path(__file__).parents[1]
 
 
-PYTHON_TREES = ["launcher", "tests", "bench", "build", ".ci"]
+PYTHON_TREES = ["launcher", "tests", "bench", "build", ".ci", "docs"]
 
 
 @pytest.mark.parametrize(

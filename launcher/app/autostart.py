@@ -16,7 +16,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from launcher.model import runtime
+import launcher
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def launch_command() -> list[str]:
     ``mlflow-launcher`` gui script beside the interpreter. Otherwise: ``pythonw -m launcher``
     (``python`` on Linux).
     """
-    if runtime.frozen():
+    if launcher.frozen():
         return [str(tray_exe(Path(sys.executable)))]
     scripts = Path(sys.executable).parent
     for name in ("mlflow-launcher.exe", "mlflow-launcher"):

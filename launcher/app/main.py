@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from launcher.model import runtime
+import launcher
 
 # Standard library only, so the tray and the CLI pay next to nothing for it.
 from launcher.server.child import protocol
@@ -17,7 +17,7 @@ TRAY_COMMANDS = {"open"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    if runtime.frozen():
+    if launcher.frozen():
         import multiprocessing
 
         multiprocessing.freeze_support()

@@ -30,21 +30,35 @@ def base(url: str) -> str:
     return url.rstrip("/") + "/"
 
 
-def experiment_url(base_url: str, experiment_id: str) -> str:
-    return f"{base(base_url)}#/experiments/{urllib.parse.quote(str(experiment_id), safe='')}"
+def in_workspace(url: str, workspace: str) -> str:
+    """``url`` opened in MLflow's ``workspace`` (its UI's links carry ``?workspace=NAME`` after
+    the route); the root opens that workspace's experiment list. Unchanged without one."""
+    if not workspace:
+        return url
+    if "#/" not in url:
+        url = base(url) + "#/experiments"
+    joiner = "&" if "?" in url.split("#", 1)[1] else "?"
+    return f"{url}{joiner}workspace={urllib.parse.quote(workspace, safe='')}"
 
 
-def run_url(base_url: str, experiment_id: str, run_id: str) -> str:
+def experiment_url(base_url: str, experiment_id: str, workspace: str = "") -> str:
+    url = f"{base(base_url)}#/experiments/{urllib.parse.quote(str(experiment_id), safe='')}"
+    return in_workspace(url, workspace)
+
+
+def run_url(base_url: str, experiment_id: str, run_id: str, workspace: str = "") -> str:
     """One run's page (what a run notification opens)."""
+    experiment = urllib.parse.quote(str(experiment_id), safe="")
     run = urllib.parse.quote(str(run_id), safe="")
-    return f"{experiment_url(base_url, experiment_id)}/runs/{run}"
+    return in_workspace(f"{base(base_url)}#/experiments/{experiment}/runs/{run}", workspace)
 
 
-def compare_url(base_url: str, experiment_ids: Iterable[str]) -> str:
+def compare_url(base_url: str, experiment_ids: Iterable[str], workspace: str = "") -> str:
     ids = sorted({str(i) for i in experiment_ids})
     array = json.dumps(ids, separators=(",", ":"))
-    return (
-        f"{base(base_url)}#/compare-experiments/s?experiments={urllib.parse.quote(array, safe='')}"
+    return in_workspace(
+        f"{base(base_url)}#/compare-experiments/s?experiments={urllib.parse.quote(array, safe='')}",
+        workspace,
     )
 
 
@@ -53,7 +67,9 @@ def project_experiments(experiments: Iterable[Experiment], prefix: str) -> list[
     return newest_first(e for e in experiments if e.active and matches_prefix(e.name, prefix))
 
 
-def project_view_url(base_url: str, prefix: str, experiments: Iterable[Experiment]) -> str:
+def project_view_url(
+    base_url: str, prefix: str, experiments: Iterable[Experiment], workspace: str = ""
+) -> str:
     """Where opening a project goes.
 
     No prefix: the store's experiment list (the plain root), as a launcher always did. With a
@@ -62,13 +78,13 @@ def project_view_url(base_url: str, prefix: str, experiments: Iterable[Experimen
     project still opens somewhere useful.
     """
     if not prefix:
-        return base(base_url)
+        return in_workspace(base(base_url), workspace)
     mine = project_experiments(experiments, prefix)
     if not mine:
-        return base(base_url)
+        return in_workspace(base(base_url), workspace)
     if len(mine) == 1:
-        return experiment_url(base_url, mine[0].id)
-    return compare_url(base_url, (e.id for e in mine))
+        return experiment_url(base_url, mine[0].id, workspace)
+    return compare_url(base_url, (e.id for e in mine), workspace)
 
 
 @dataclass(frozen=True)
@@ -114,17 +130,21 @@ def build_menu(
     experiments: Iterable[Experiment],
     *,
     per_stage: int = DEFAULT_PER_STAGE,
+    workspace: str = "",
 ) -> ExperimentMenu:
     mine = project_experiments(experiments, prefix)
     groups: list[StageGroup] = group_by_stage(mine, prefix, per_stage=per_stage)
     return ExperimentMenu(
-        project_url=project_view_url(base_url, prefix, mine),
+        project_url=project_view_url(base_url, prefix, mine, workspace),
         groups=[
             MenuGroup(
                 stage=g.stage,
-                items=[MenuItem(e.name, experiment_url(base_url, e.id), e.id) for e in g.shown],
+                items=[
+                    MenuItem(e.name, experiment_url(base_url, e.id, workspace), e.id)
+                    for e in g.shown
+                ],
                 hidden=g.hidden,
-                more_url=compare_url(base_url, g.ids),
+                more_url=compare_url(base_url, g.ids, workspace),
                 other=g.other,
             )
             for g in groups

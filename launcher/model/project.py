@@ -7,7 +7,13 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from launcher.model.stores import Store, StoreKind, parse_store
+from launcher.model.stores import (
+    DEFAULT_WORKSPACE,
+    Store,
+    StoreKind,
+    parse_store,
+    workspace_problem,
+)
 
 LOOPBACK = "127.0.0.1"
 
@@ -39,6 +45,9 @@ class Project:
     watch_runs: bool | None = None
     """The tray tells when a run ends or stalls; None: yes while the project is recent
     (launcher.model.runs.watched.watched)."""
+    workspace: str = ""
+    """One MLflow workspace of a SQL store or team server ('' for the whole store): served
+    with workspaces on, opened, listed and logged into in that workspace only."""
 
     def parsed_store(self, *, windows: bool | None = None) -> Store:
         return parse_store(self.store, windows=windows)
@@ -92,8 +101,19 @@ def validate(project: Project, *, check_store: bool = True) -> None:
         raise ProjectError("fast_view must be true or false.")
     if project.watch_runs is not None and not isinstance(project.watch_runs, bool):
         raise ProjectError("watch_runs must be true, false or null.")
+    if not isinstance(project.workspace, str):
+        raise ProjectError("workspace must be text.")
+    if project.workspace:
+        bad = workspace_problem(project.workspace)
+        if bad and project.workspace != DEFAULT_WORKSPACE:
+            raise ProjectError(bad[0].upper() + bad[1:] + ".")
     if check_store:
         store = parse_store(project.store)
+        if project.workspace and store.kind is StoreKind.FOLDER:
+            raise ProjectError(
+                "Workspaces live in SQL stores and team servers; a folder store has none "
+                "(gather it into a database first: mlflow-launcher gather NAME --to URL)."
+            )
         if project.fast_view and store.kind is not StoreKind.FOLDER:
             raise ProjectError(
                 "Fast view is for folder stores (a local copy of a share); this store is a "

@@ -15,7 +15,8 @@ on every OS.
 
 from __future__ import annotations
 
-from launcher.model import credentials
+from launcher.model import credentials, tls_pin
+from launcher.model.paths import AppPaths, app_paths
 from launcher.model.project import Project
 from launcher.model.stores import Store, StoreKind
 
@@ -34,7 +35,9 @@ def tracking_uri(store: Store) -> str:
     return store.uri
 
 
-def tracking_snippet(project: Project, *, windows: bool | None = None) -> str:
+def tracking_snippet(
+    project: Project, *, windows: bool | None = None, paths: AppPaths | None = None
+) -> str:
     """The ``import mlflow`` / ``set_tracking_uri`` / ``set_experiment`` lines for ``project``.
 
     ``windows`` picks the path semantics of the machine the snippet is for (default: this one),
@@ -50,13 +53,34 @@ def tracking_snippet(project: Project, *, windows: bool | None = None) -> str:
             f"os.environ[{FILE_STORE_VAR!r}] = 'true'  # MLflow 3 refuses folder stores without it"
         )
     body += _login_lines(store, imports)
+    body += _certificate_lines(store, imports, paths)
     body.append(f"mlflow.set_tracking_uri({tracking_uri(store)!r})")
+    if project.workspace:
+        body.append(f"mlflow.set_workspace({project.workspace!r})  # this project's workspace")
     experiment = project.prefix + EXAMPLE_EXPERIMENT
     comment = (
         f"  # this project's experiments start with {project.prefix!r}" if project.prefix else ""
     )
     body.append(f"mlflow.set_experiment({experiment!r}){comment}")
     return "\n".join([*imports, "", *body]) + "\n"
+
+
+def _certificate_lines(store: Store, imports: list[str], paths: AppPaths | None) -> list[str]:
+    """An https team server whose certificate this launcher pinned (a self-signed one): MLflow's
+    client trusts that certificate (one the company's CAs sign needs nothing)."""
+    where = tls_pin.origin(store.uri) if store.kind is StoreKind.REMOTE else None
+    if where is None:
+        return []
+    path = tls_pin.pin_path(paths or app_paths(), *where)
+    if not path.is_file():
+        return []
+    if "import os" not in imports:
+        imports.insert(0, "import os")
+    pem = str(path)
+    return [
+        f"os.environ.setdefault({tls_pin.CERT_PATH_VAR!r}, {pem!r})"
+        "  # the team server's certificate, pinned by the launcher"
+    ]
 
 
 def _login_lines(store: Store, imports: list[str]) -> list[str]:

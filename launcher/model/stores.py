@@ -13,6 +13,7 @@ import ntpath
 import os
 import posixpath
 import re
+import unicodedata
 import urllib.parse
 from dataclasses import dataclass
 from enum import Enum
@@ -222,3 +223,35 @@ def _from_path(
         forward = path.replace("\\", "/") if win else path
         return Store(StoreKind.SQLITE, "sqlite:///" + forward, path, win)
     return Store(StoreKind.FOLDER, pure(path).as_uri(), path, win)
+
+
+# -- workspaces -----------------------------------------------------------------------------
+# MLflow 3.10+ names workspaces like Kubernetes namespaces: 2 to 63 characters, lowercase letters,
+# digits and inner hyphens, and not one of its own route names.
+
+WORKSPACE_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+RESERVED_WORKSPACES = frozenset({"workspaces", "api", "ajax-api", "static-files"})
+DEFAULT_WORKSPACE = "default"
+"""The workspace every SQL store has, holding what was there before workspaces."""
+
+
+def workspace_problem(name: str) -> str | None:
+    """Why MLflow would refuse ``name`` as a workspace name; None when it is fine."""
+    if not 2 <= len(name) <= 63:
+        return f"workspace name {name!r} must have 2 to 63 characters"
+    if not WORKSPACE_PATTERN.match(name):
+        return f"workspace name {name!r} may hold lowercase letters, digits and inner hyphens only"
+    if name in RESERVED_WORKSPACES:
+        return f"workspace name {name!r} is reserved by MLflow"
+    return None
+
+
+def workspace_for(name: str) -> str:
+    """A valid workspace name for a project: ``DRA Emitter`` -> ``dra-emitter``."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:63].strip("-")
+    if len(slug) < 2:
+        slug = (slug + "-ws") if slug else "project"
+    if slug in RESERVED_WORKSPACES:
+        slug += "-project"
+    return slug

@@ -34,6 +34,7 @@ def switch_to_database(
     *,
     kept_as: str = "folder",
     artifacts: str | None = None,
+    workspace: str = "",
 ) -> tuple[Project, Project]:
     """Point ``name`` at ``database``; returns (the switched project, the kept old project).
 
@@ -45,7 +46,13 @@ def switch_to_database(
         current, name=folder_name(config, current.name, kept_as), extra_args=[*current.extra_args]
     )
     # A database is fast already: a fast view (a local copy of a folder) makes no sense on it.
-    switched = replace(current, store=database, fast_view=False, extra_args=[*current.extra_args])
+    switched = replace(
+        current,
+        store=database,
+        fast_view=False,
+        extra_args=[*current.extra_args],
+        workspace=workspace,  # gathered: the project is its workspace of the database
+    )
     if artifacts is not None:
         switched = replace(switched, artifacts=artifacts)
     config.replace(current.name, switched)

@@ -10,15 +10,44 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
-from launcher.model import credentials
-from launcher.server import access_key
+from launcher.model import credentials, tls_pin
+from launcher.server import access_key, tls
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _open(request: urllib.request.Request, timeout: float) -> Any:
+    """Open ``request``; an https server is trusted by its pinned certificate only
+    (:mod:`launcher.server.tls`), a self-signed one pinned on its first use."""
+    context = tls.context_for(request.full_url)
+    if context is None:
+        return _opener.open(request, timeout=timeout)
+    if not tls.has_pin(request.full_url):
+        try:
+            return _https_opener(context).open(request, timeout=timeout)
+        except urllib.error.URLError as exc:
+            if not isinstance(exc.reason, ssl.SSLCertVerificationError):
+                raise
+        tls.pin_on_first_use(request.full_url)
+        context = tls.context_for(request.full_url)
+    try:
+        return _https_opener(context).open(request, timeout=timeout)
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, ssl.SSLCertVerificationError):
+            tls.pin_on_first_use(request.full_url)  # CertificateChanged names the change
+        raise
+
+
+def _https_opener(context: ssl.SSLContext | None) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
 
 
 def _request(url: str) -> urllib.request.Request:
@@ -73,9 +102,9 @@ def _api(base_url: str, path: str) -> str:
 def get_text(url: str, timeout: float = 2.0) -> str | None:
     """The body of a GET, or None when nothing (good) answered."""
     try:
-        with _opener.open(_request(url), timeout=timeout) as response:
+        with _open(_request(url), timeout) as response:
             return response.read().decode("utf-8", "replace")
-    except (OSError, urllib.error.URLError, ValueError):
+    except (OSError, urllib.error.URLError, ValueError, tls_pin.CertificateChanged):
         return None
 
 
@@ -83,25 +112,36 @@ def is_healthy(base_url: str, timeout: float = 2.0) -> bool:
     return (get_text(_root(base_url) + "/health", timeout) or "").strip() == "OK"
 
 
-def get_json(url: str, timeout: float = 10.0) -> Any:
-    with _opener.open(_request(url), timeout=timeout) as response:
+WORKSPACE_HEADER = "X-MLFLOW-WORKSPACE"
+"""The header that picks a request's MLflow workspace (a server with workspaces on)."""
+
+
+def get_json(url: str, timeout: float = 10.0, workspace: str = "") -> Any:
+    request = _request(url)
+    if workspace:
+        request.add_header(WORKSPACE_HEADER, workspace)
+    with _open(request, timeout) as response:
         return json.loads(response.read().decode("utf-8"))
 
 
-def post_api(base_url: str, path: str, body: dict[str, Any], timeout: float = 10.0) -> Any:
+def post_api(
+    base_url: str, path: str, body: dict[str, Any], timeout: float = 10.0, workspace: str = ""
+) -> Any:
     """A POST of ``body`` as JSON to ``path`` (the REST API's searches), with the server's key
-    or login as a GET gets them."""
+    or login, its pinned certificate and the workspace as a GET gets them."""
     request = _request(_api(base_url, path))
     request.data = json.dumps(body).encode("utf-8")
     request.add_header("Content-Type", "application/json")
-    with _opener.open(request, timeout=timeout) as response:
+    if workspace:
+        request.add_header(WORKSPACE_HEADER, workspace)
+    with _open(request, timeout) as response:
         return json.loads(response.read().decode("utf-8"))
 
 
 def search_experiments(
-    base_url: str, timeout: float = 10.0, view_type: str = "ACTIVE_ONLY"
+    base_url: str, timeout: float = 10.0, view_type: str = "ACTIVE_ONLY", workspace: str = ""
 ) -> list[dict[str, Any]]:
-    """Every experiment the server knows, following page tokens.
+    """Every experiment the server knows (in ``workspace``, if given), following page tokens.
 
     ``view_type`` is MLflow's: ACTIVE_ONLY (the default), DELETED_ONLY or ALL.
     """
@@ -116,7 +156,7 @@ def search_experiments(
         url = _api(
             base_url, "/ajax-api/2.0/mlflow/experiments/search?" + urllib.parse.urlencode(query)
         )
-        data = get_json(url, timeout)
+        data = get_json(url, timeout, workspace)
         experiments.extend(data.get("experiments", []))
         token = data.get("next_page_token", "")
         if not token:

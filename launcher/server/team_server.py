@@ -10,7 +10,15 @@ stop) with the team's options appended to a copy of the project (:func:`served_p
   ``--default-artifact-root mlflow-artifacts:/``: new experiments' artifacts are uploaded
   through the server, so a colleague needs the URL and a login, not the share;
 - the database through the environment only (``PGPASSWORD``, or the full URL in
-  ``MLFLOW_BACKEND_STORE_URI``), as for every database store.
+  ``MLFLOW_BACKEND_STORE_URI``), as for every database store;
+- HTTPS by default (``--uvicorn-opts --ssl-certfile/--ssl-keyfile``): the company's certificate,
+  or a self-signed one made once beside the config (:mod:`launcher.server.tls`), pinned here for
+  the server's own readiness checks and by colleagues' launchers on first use. Plain HTTP only
+  when asked for by name (``TeamSettings.tls`` False).
+
+The store is PostgreSQL or MySQL, or a SQLite file on this PC's own disk: SQLite's own advice
+for several machines is that every access goes through the one machine holding the file, which
+is what a server is. A SQLite file on a network path is refused (its locking there is unreliable).
 
 The auth app's config (``MLFLOW_AUTH_CONFIG_PATH``) is a private (0600) file in the launcher's
 data dir that holds no password: its users live in the team database itself (PostgreSQL, reached
@@ -26,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import secrets
+import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,11 +43,13 @@ from launcher.model import atomic, credentials
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError, StoreKind
+from launcher.server import tls
 from launcher.server.checks.failures import Failure
 from launcher.server.process import MlflowServer
 from launcher.server.python import environment
 from launcher.server.python import server_command as commands
-from launcher.server.stores import artifact_root
+from launcher.server.stores import artifact_root, shares
+from launcher.server.tls import TlsFiles
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
@@ -73,6 +84,13 @@ class TeamSettings:
     admin: str = DEFAULT_ADMIN
     default_permission: str = DEFAULT_PERMISSION
     auth_cache_seconds: int = AUTH_CACHE_SECONDS
+    tls: bool = True
+    """HTTPS (the default); False only for ``--plain-http``."""
+    tls_cert: str = ""
+    """The company's certificate (PEM; with :attr:`tls_key`); empty: a self-signed one."""
+    tls_key: str = ""
+    workspaces: bool = False
+    """Serve with MLflow's workspaces on (a gathered database: a workspace per project)."""
 
     @property
     def exposed(self) -> bool:
@@ -87,8 +105,12 @@ class TeamSettings:
 
         return socket.gethostname() or "THIS-PC"  # no DNS look-up: it can hang offline
 
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
     def url(self) -> str:
-        return f"http://{self.shown_host()}:{self.port}"
+        return f"{self.scheme}://{self.shown_host()}:{self.port}"
 
 
 def check_store(project: Project) -> str:
@@ -100,6 +122,17 @@ def check_store(project: Project) -> str:
     dialect = store.uri.split(":", 1)[0].lower().split("+", 1)[0]
     if store.kind is StoreKind.SQL and dialect in _TEAM_DIALECTS:
         return store.uri
+    if store.kind is StoreKind.SQLITE and store.path:
+        share = shares.network_share(store.path)
+        if share is None:
+            return store.uri
+        raise NotATeamStore(
+            f"{project.name!r} is a SQLite file on {share}: SQLite's locking over a network is "
+            "unreliable and corrupts the file when several processes write (sqlite.org, "
+            '"SQLite Over a Network"). A team server on SQLite needs the file on this PC\'s own '
+            "disk (copy it here), or a team database: mlflow-launcher migrate "
+            f"{project.name!r} --to postgresql://USER@HOST/DB --switch"
+        )
     move = (
         f"move it first: mlflow-launcher migrate {project.name!r} "
         "--to postgresql://USER@HOST/DB --switch"
@@ -107,15 +140,38 @@ def check_store(project: Project) -> str:
     if store.kind is StoreKind.FOLDER:
         why = "is a folder store"
     elif store.kind is StoreKind.SQLITE:
-        why = "is a SQLite file (one writer at a time)"
+        why = "is a SQLite URL without a file path"
     elif store.kind is StoreKind.REMOTE:
         raise NotATeamStore(f"{project.name!r} is already a tracking server ({store.display}).")
     else:
         why = f"is a {dialect} database (a team server needs PostgreSQL or MySQL)"
-    raise NotATeamStore(f"{project.name!r} {why}; a team server needs a team database: {move}")
+    raise NotATeamStore(
+        f"{project.name!r} {why}; a team server needs a team database or a SQLite file on this "
+        f"PC: {move}"
+    )
 
 
-def served_project(project: Project, settings: TeamSettings, paths: AppPaths) -> Project:
+def tls_files(project: Project, settings: TeamSettings, paths: AppPaths) -> TlsFiles | None:
+    """The certificate the server shows: the one given, or the self-signed one beside its
+    config (made on the first start, kept after); None for plain HTTP."""
+    if not settings.tls:
+        return None
+    if settings.tls_cert:
+        return TlsFiles(Path(settings.tls_cert), Path(settings.tls_key))
+    folder = auth_config_path(paths, project).parent / f"{project.slug}-tls"
+    return tls.self_signed(folder, tls.default_names(settings.host))
+
+
+def uvicorn_tls_options(files: TlsFiles) -> list[str]:
+    """``mlflow server``'s option handing uvicorn (every worker) the certificate and key."""
+    cert, key = str(files.cert.absolute()), str(files.key.absolute())
+    opts = ["--ssl-certfile", cert, "--ssl-keyfile", key]
+    return ["--uvicorn-opts", " ".join(shlex.quote(o) for o in opts)]
+
+
+def served_project(
+    project: Project, settings: TeamSettings, paths: AppPaths, certificate: TlsFiles | None = None
+) -> Project:
     """The copy of ``project`` the team server runs: its address and the team's options.
 
     Appended after the project's own extra options, so they win (click keeps the last value).
@@ -134,6 +190,8 @@ def served_project(project: Project, settings: TeamSettings, paths: AppPaths) ->
         destination,
         "--default-artifact-root",
         commands.DEFAULT_ARTIFACT_ROOT,
+        *(uvicorn_tls_options(certificate) if certificate else []),
+        *(["--enable-workspaces"] if settings.workspaces else []),
     ]
     return dataclasses.replace(
         project,
@@ -147,7 +205,7 @@ def served_project(project: Project, settings: TeamSettings, paths: AppPaths) ->
 
 def admin_url(settings: TeamSettings) -> str:
     """Where the admin's password is kept: the URL the admin would add on the server's PC."""
-    return f"http://{settings.admin}@127.0.0.1:{settings.port}"
+    return f"{settings.scheme}://{settings.admin}@127.0.0.1:{settings.port}"
 
 
 def auth_config_path(paths: AppPaths, project: Project) -> Path:
@@ -158,6 +216,8 @@ def auth_database(store_uri: str, paths: AppPaths, project: Project) -> str:
     """Where the auth app keeps its users: the team database, without its password."""
     if store_uri.lower().startswith("postgres"):
         return credentials.split(store_uri)[0]  # PGPASSWORD carries the password
+    # MySQL (its URL would carry the password) and SQLite (a second writer on the store's own
+    # file is not worth it) keep their users in a private file here.
     users = paths.data_dir / "team-server" / f"{project.slug}-users.db"
     return "sqlite:///" + users.absolute().as_posix()
 
@@ -247,16 +307,22 @@ class TeamServer(MlflowServer):
         ready_timeout: float,
         upgrade_schema: bool = False,
     ) -> None:
+        self.certificate = tls_files(project, settings, paths)
         super().__init__(
-            served_project(project, settings, paths),
+            served_project(project, settings, paths, self.certificate),
             paths,
             ready_timeout=ready_timeout,
             upgrade_schema=upgrade_schema,
         )
         self.settings = settings
+        if self.certificate:
+            own = {"127.0.0.1", "localhost", settings.shown_host(), settings.host}
+            tls.trust_own(paths, self.certificate, sorted(own - {"0.0.0.0", "::", ""}),
+                          settings.port)  # fmt: skip
         self.auth_config = write_auth_config(paths, project, settings)
         self._auth_env = auth_env(self.auth_config, admin_password)
 
     def _run_until_ready(self, cmd: commands.ServerCommand) -> Failure | None:
-        cmd = dataclasses.replace(cmd, env={**cmd.env, **self._auth_env})
+        scheme = self.settings.scheme
+        cmd = dataclasses.replace(cmd, env={**cmd.env, **self._auth_env}, scheme=scheme)
         return super()._run_until_ready(cmd)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QGuiApplication
@@ -261,13 +262,9 @@ class Controller(QObject):
         if project is None or self.is_team(name):
             return
 
-        def switch(
-            done: Project, database: str, *, kept_as: str = "folder", artifacts: str | None = None
-        ) -> None:
-            def change(config: Config) -> None:
-                switch_to_database(
-                    config, done.name, database, kept_as=kept_as, artifacts=artifacts
-                )
+        def switch(done: Project, database: str, **how: Any) -> None:
+            def change(config: Config) -> None:  # how: kept_as, artifacts, workspace
+                switch_to_database(config, done.name, database, **how)
 
             self.update_config(change)
 

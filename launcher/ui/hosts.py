@@ -31,7 +31,8 @@ class Autostart(Protocol):
 
 class SwitchTo(Protocol):
     """What the "Move to…" dialog calls after a verified move the user wants to switch to:
-    point the project at ``database`` (``kept_as``, ``artifacts``: as ``model/switch.py``)."""
+    point the project at ``database`` (``kept_as``, ``artifacts``, ``workspace``: as
+    ``model/switch.py``)."""
 
     def __call__(
         self,
@@ -41,6 +42,7 @@ class SwitchTo(Protocol):
         *,
         kept_as: str = "folder",
         artifacts: str | None = None,
+        workspace: str = "",
     ) -> None: ...
 
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from launcher.model import runtime
+import launcher
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class CannotInstall(Exception):
 
 def installed_by_setup() -> bool:
     """True for the frozen Windows app the installer put in place (an Uninstall.exe beside it)."""
-    if os.name != "nt" or not runtime.frozen():
+    if os.name != "nt" or not launcher.frozen():
         return False
     return (Path(sys.executable).parent / "Uninstall.exe").is_file()
 
@@ -42,7 +42,7 @@ def why_not_installable() -> str | None:
     """None when :func:`start` can upgrade this launcher, else the reason in plain words."""
     if os.name != "nt":
         return "updates install on Windows; here, upgrade with pip: pip install -U mlflow-launcher"
-    if not runtime.frozen():
+    if not launcher.frozen():
         return "this launcher runs from a Python install: pip install -U mlflow-launcher"
     if not installed_by_setup():
         return "this is the portable copy: unpack the new portable zip instead"

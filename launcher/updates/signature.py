@@ -15,7 +15,7 @@ import struct
 import sys
 from pathlib import Path
 
-from launcher.model import runtime
+import launcher
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def has_signature(path: Path) -> bool:
 
 def running_exe() -> Path | None:
     """The frozen launcher's own exe; None when running from a Python install."""
-    return Path(sys.executable) if runtime.frozen() else None
+    return Path(sys.executable) if launcher.frozen() else None
 
 
 def check(installer: Path, ours: Path | None = None) -> str:

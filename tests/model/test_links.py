@@ -84,3 +84,16 @@ def test_menu_groups_with_deep_links_and_more() -> None:
     assert [i.label for i in train.items] == ["other_train_001_x"]
     assert ui_ids(train.more_url) == ["12", "5"]
     assert whole.groups[-1].other and [i.label for i in whole.groups[-1].items] == ["Default"]
+
+
+def test_links_of_a_workspace_project_carry_the_workspace() -> None:
+    from launcher.model import links as wl
+
+    assert wl.in_workspace("http://h:1/", "") == "http://h:1/"
+    assert wl.in_workspace("http://h:1", "vision") == "http://h:1/#/experiments?workspace=vision"
+    assert wl.experiment_url("http://h:1/", "7", "vision") == (
+        "http://h:1/#/experiments/7?workspace=vision"
+    )
+    assert wl.compare_url("http://h:1/", ["1", "2"], "vision").endswith(
+        "?experiments=%5B%221%22%2C%222%22%5D&workspace=vision"
+    )

@@ -35,3 +35,14 @@ def test_from_dict_ignores_unknown_keys_and_checks_types() -> None:
     assert project == Project("p", "/x/mlruns")
     with pytest.raises(ProjectError):
         Project.from_dict({"name": "p", "store": "/x", "extra_args": "--a"})
+
+
+def test_a_workspace_is_of_a_sql_store_or_server_and_named_as_mlflow_wants() -> None:
+    from launcher.model.project import Project, ProjectError, validate
+
+    validate(Project("W", "sqlite:////tmp/team.db", workspace="vision"))
+    validate(Project("W", "https://team:5000", workspace="default"))
+    with pytest.raises(ProjectError, match="lowercase"):
+        validate(Project("W", "https://team:5000", workspace="Vision"))
+    with pytest.raises(ProjectError, match="folder store has none"):
+        validate(Project("W", "/tmp/mlruns", workspace="vision"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -24,11 +26,13 @@ import psutil
 import pytest
 
 from launcher.app.cli import run_cli
+from launcher.model import tls_pin
 from launcher.model.config import Config, ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
+from launcher.model.snippet import tracking_snippet
 from launcher.model.stores import parse_store
-from launcher.server import ports, rest
+from launcher.server import ports, rest, tls
 from launcher.server.checks import preflight
 from tests.conftest import EXPERIMENTS
 from tests.server import postgres
@@ -51,17 +55,16 @@ with mlflow.start_run(run_name="from-a-colleague"):
 """
 
 
-@pytest.fixture
-def database() -> Iterator[str]:
-    yield from postgres.scratch_database()
-
-
-def _status(url: str, login: tuple[str, str] | None = None) -> int:
+def _status(url: str, login: tuple[str, str] | None = None, cafile: str | None = None) -> int:
     request = urllib.request.Request(url)
     if login:
         token = base64.b64encode(f"{login[0]}:{login[1]}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    context = ssl.create_default_context(cafile=cafile)
+    context.check_hostname = False
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
     try:
         with opener.open(request, timeout=30) as response:
             return int(response.status)
@@ -80,6 +83,12 @@ def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 300
 
 
 def _count(database: str, sql: str) -> int:
+    if database.startswith("sqlite:///"):
+        import sqlite3
+
+        with closing(sqlite3.connect(database[len("sqlite:///") :])) as conn:
+            row = conn.execute(sql).fetchone()
+            return int(row[0]) if row else 0
     import psycopg
 
     with psycopg.connect(database) as conn:
@@ -87,18 +96,33 @@ def _count(database: str, sql: str) -> int:
         return int(row[0]) if row else 0
 
 
+@pytest.fixture(params=["postgres", "sqlite"])
+def team_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The team's store: a scratch PostgreSQL database, or a SQLite file on this PC's disk."""
+    if request.param == "sqlite":
+        yield "sqlite:///" + (tmp_path / "team" / "mlflow.db").as_posix()
+        return
+    if not postgres.ADMIN_URL:
+        pytest.skip("LAUNCHER_TEST_POSTGRES is not set")
+    yield from postgres.scratch_database()
+
+
 @pytest.mark.process
-@pytest.mark.skipif(not postgres.ADMIN_URL, reason="LAUNCHER_TEST_POSTGRES is not set")
-def test_team_server_serves_postgres_behind_a_login(
-    database: str, keyring_file: Path, paths: AppPaths, app_home: Path, tmp_path: Path
+def test_team_server_serves_https_behind_a_login(
+    team_store: str, keyring_file: Path, paths: AppPaths, app_home: Path, tmp_path: Path
 ) -> None:
+    """HTTPS by default with a self-signed certificate: the launcher pins it, the mlflow client
+    logs with MLFLOW_TRACKING_SERVER_CERT_PATH, a changed certificate is refused clearly."""
+    database = team_store
+    if database.startswith("sqlite:///"):
+        Path(database[len("sqlite:///") :]).parent.mkdir(parents=True)
     subprocess.run([sys.executable, str(STORES), "uri", database, *EXPERIMENTS], check=True,
                    capture_output=True, timeout=300)  # fmt: skip
     share = tmp_path / "share" / "artifacts"
     ConfigStore(paths).save(Config(projects=[Project("TEAM", database, artifacts=str(share))]))
     assert DB_PASSWORD_IN_URL not in paths.config_file.read_text(encoding="utf-8")
     port = ports.free_port()
-    base = f"http://127.0.0.1:{port}"
+    base = f"https://127.0.0.1:{port}"
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
     with out.open("wb") as out_file, err.open("wb") as err_file:
         proc = subprocess.Popen(
@@ -112,28 +136,55 @@ def test_team_server_serves_postgres_behind_a_login(
         proc.stdin.write((ADMIN_PASSWORD + "\n").encode())
         proc.stdin.flush()
         _wait_healthy(base, proc)
+        pinned = tls_pin.pin_path(paths, "127.0.0.1", port)
+        assert pinned.is_file()  # the server's own PC trusts its certificate
+        with pytest.raises(urllib.error.URLError):  # nobody else does yet
+            _status(base + "/health")
+        cert = str(pinned)
         api = base + "/api/2.0/mlflow/experiments/search?max_results=100"
-        assert _status(api) == 401
-        assert _status(api, ("admin", "wrong-password-0000")) == 401
-        assert _status(api, ("admin", ADMIN_PASSWORD)) == 200
+        assert _status(api, cafile=cert) == 401
+        assert _status(api, ("admin", "wrong-password-0000"), cert) == 401
+        assert _status(api, ("admin", ADMIN_PASSWORD), cert) == 200
+        with pytest.raises(OSError):  # plain HTTP gets no answer
+            _status(f"http://127.0.0.1:{port}/health")
 
         # The launcher's own REST calls and pre-flight send a remote project's login.
-        remote = f"http://admin@127.0.0.1:{port}"  # the admin's password is in the keyring now
+        remote = f"https://admin@127.0.0.1:{port}"  # the admin's password is in the keyring now
         assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(remote)}
         assert not preflight.remote_answers(parse_store(remote)).is_error
+        snippet = tracking_snippet(Project("TEAM", remote), paths=paths)
+        assert f"'{tls_pin.CERT_PATH_VAR}', {cert!r}" in snippet
 
         client_env = dict(os.environ, MLFLOW_TRACKING_USERNAME="admin",
                           MLFLOW_TRACKING_PASSWORD=ADMIN_PASSWORD)  # fmt: skip
+        client_env[tls_pin.CERT_PATH_VAR] = cert
         subprocess.run([sys.executable, "-c", CLIENT, base], env=client_env, check=True,
                        capture_output=True, timeout=300)  # fmt: skip
         assert _count(database, "SELECT count(*) FROM params WHERE key = 'team_param'") == 1
         assert _count(database, "SELECT count(*) FROM metrics WHERE key = 'team_metric'") == 3
         assert [p.name for p in share.rglob("note.txt")] == ["note.txt"]  # on the share
 
+        # Another certificate (an impostor, or a new one): the client and the launcher refuse.
+        other = tls.self_signed(tmp_path / "other", ["127.0.0.1"])
+        client_env[tls_pin.CERT_PATH_VAR] = str(other.cert)
+        client_env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"  # no minutes of back-off
+        refused = subprocess.run([sys.executable, "-c", CLIENT, base], env=client_env,
+                                 capture_output=True, timeout=300, text=True)  # fmt: skip
+        assert refused.returncode != 0
+        assert "CERTIFICATE_VERIFY_FAILED" in refused.stderr
+        tls_pin.pin(paths, "127.0.0.1", port, other.pem())  # as if the pin were the other one
+        finding = preflight.remote_answers(parse_store(remote))
+        assert finding.is_error
+        assert "different certificate" in finding.text and other.fingerprint() in finding.text
+        with pytest.raises(tls_pin.CertificateChanged):
+            rest.search_experiments(remote)
+        assert not rest.is_healthy(base)
+
         pids = tree(proc.pid)
         assert len(pids) >= 4  # the CLI, the child, `mlflow server`, uvicorn and its workers
         lines = [_cmdline(pid) for pid in pids]
         assert any("--app-name basic-auth" in line for line in lines), lines
+        assert any("--ssl-certfile" in line for line in lines), lines
         for line in lines:
             assert ADMIN_PASSWORD not in line and DB_PASSWORD_IN_URL not in line, line
         proc.send_signal(signal.SIGTERM)
@@ -144,16 +195,24 @@ def test_team_server_serves_postgres_behind_a_login(
             proc.kill()
     printed = out.read_text() + err.read_text()
     assert out.read_text().splitlines()[0] == base + "/"  # the line people click
-    assert f"mlflow-launcher add TEAM http://USER@127.0.0.1:{port}" in printed
+    assert f"mlflow-launcher add TEAM https://USER@127.0.0.1:{port}" in printed
     assert "mlflow-launcher password TEAM" in printed
+    own = tls.TlsFiles(next(app_home.rglob("server-cert.pem")), Path())
+    assert f"SHA-256 fingerprint: {own.fingerprint()}" in printed
+    assert tls_pin.CERT_PATH_VAR in printed
     assert ADMIN_PASSWORD not in printed and DB_PASSWORD_IN_URL not in printed
     for file in app_home.rglob("*"):
-        if file.is_file():
+        if file.is_file() and file.suffix != ".db":
             text = file.read_bytes().decode("utf-8", "replace")
             assert ADMIN_PASSWORD not in text and DB_PASSWORD_IN_URL not in text, file
+    key = next(app_home.rglob("server-key.pem"))
+    assert key.stat().st_mode & 0o077 == 0
     ini = next(app_home.rglob("*.ini"))
     assert ini.stat().st_mode & 0o077 == 0
-    assert "database_uri = postgresql://launcher@" in ini.read_text()
+    if database.startswith("postgresql"):
+        assert "database_uri = postgresql://launcher@" in ini.read_text()
+    else:
+        assert "database_uri = sqlite:///" in ini.read_text()
     assert "auth_cache_ttl_seconds = 60" in ini.read_text()
 
 
@@ -164,21 +223,31 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-@pytest.mark.parametrize("kind", ["folder", "sqlite"])
-def test_a_folder_or_sqlite_store_is_refused(
-    kind: str,
-    folder_store: Path,
-    sqlite_store: Path,
-    paths: AppPaths,
-    capsys: pytest.CaptureFixture[str],
+def test_a_folder_store_is_refused(
+    folder_store: Path, paths: AppPaths, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store = folder_store if kind == "folder" else sqlite_store
-    ConfigStore(paths).save(Config(projects=[Project("SHARE", str(store))]))
+    ConfigStore(paths).save(Config(projects=[Project("SHARE", str(folder_store))]))
     assert run_cli(["team-server", "SHARE"], paths=paths) == 1
     message = capsys.readouterr().err.strip().splitlines()
     assert len(message) == 1
     assert "needs a team database" in message[0] and "migrate" in message[0]
     assert "--to postgresql://" in message[0]
+
+
+def test_a_sqlite_file_on_a_share_is_refused_with_the_reason_and_a_local_one_is_not(
+    sqlite_store: Path, paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from launcher.server import team_server
+    from launcher.server.stores import shares
+
+    project = Project("SHARE", str(sqlite_store))
+    assert team_server.check_store(project).startswith("sqlite:///")  # this PC's own disk
+    monkeypatch.setattr(shares, "network_share", lambda path: "a network file system (cifs)")
+    with pytest.raises(team_server.NotATeamStore) as refused:
+        team_server.check_store(project)
+    message = str(refused.value)
+    assert "network file system (cifs)" in message and "SQLite Over a Network" in message
+    assert "this PC's own disk" in message and "migrate" in message
 
 
 def test_boot_units_hold_the_command_and_no_secret(
@@ -225,3 +294,95 @@ def test_the_frozen_exe_refuses_with_its_own_python_but_not_with_the_projects(
 
     monkeypatch.setattr(environment, "resolve", lambda python: Other())
     assert team_server.frozen_refusal(Project("TEAM", url, python="/envs/ml/bin/python")) is None
+
+
+WORKSPACE_CLIENT = """
+import sys
+import mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+mlflow.set_workspace(sys.argv[2])
+mlflow.set_experiment("from-ann")
+with mlflow.start_run():
+    mlflow.log_metric("m", 1.0)
+print(sorted(e.name for e in mlflow.search_experiments()))
+"""
+
+
+@pytest.mark.process
+def test_a_gathered_share_served_with_workspaces_and_granted_per_login(
+    keyring_file: Path,
+    paths: AppPaths,
+    folder_store: Path,
+    rich_store: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """gather -> team-server on the SQLite file (workspaces on by themselves, HTTPS) -> a login
+    sees only the workspace granted to it, and the mlflow client logs into it."""
+    import io
+
+    from launcher.server.stores import workspaces
+
+    db = tmp_path / "team" / "mlflow.db"
+    db.parent.mkdir()
+    ConfigStore(paths).save(Config(projects=[
+        Project("speech", str(folder_store)), Project("vision", str(rich_store)),
+        Project("TEAM", str(db), artifacts=str(tmp_path / "share" / "artifacts")),
+    ]))  # fmt: skip
+    assert run_cli(["gather", "speech", "vision", "--to", str(db)], paths=paths) == 0
+    port = ports.free_port()
+    base = f"https://127.0.0.1:{port}"
+    err = tmp_path / "err.txt"
+    with err.open("wb") as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "launcher", "team-server", "TEAM", "--port", str(port),
+             "--workers", "2", "--password-stdin", "--timeout", "300"],
+            cwd=REPO, env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=err_file,
+        )  # fmt: skip
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write((ADMIN_PASSWORD + "\n").encode())
+        proc.stdin.flush()
+        _wait_healthy(base, proc)
+        admin = f"https://admin@127.0.0.1:{port}"
+        assert workspaces.of_server(admin) == ["default", "speech", "vision"]
+        assert {e["name"] for e in rest.search_experiments(admin, workspace="vision")} >= {"alpha"}
+
+        ann_password = "ann-password-" + uuid.uuid4().hex[:8]
+        monkeypatch.setattr(sys, "stdin", io.StringIO(ann_password + "\n"))
+        code = run_cli(["team-grant", "TEAM", "ann", "speech", "--create", "--port", str(port)],
+                       paths=paths)  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+        cert = str(tls_pin.pin_path(paths, "127.0.0.1", port))
+        env = dict(
+            os.environ, MLFLOW_TRACKING_USERNAME="ann", MLFLOW_TRACKING_PASSWORD=ann_password
+        )
+        env[tls_pin.CERT_PATH_VAR] = cert
+        env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+        done = subprocess.run([sys.executable, "-c", WORKSPACE_CLIENT, base, "speech"], env=env,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "from-ann" in done.stdout and "dra_train_001_baseline" in done.stdout
+        refused = subprocess.run([sys.executable, "-c", WORKSPACE_CLIENT, base, "vision"],
+                                 env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert refused.returncode != 0  # no role in `vision`: no access
+        assert "PERMISSION_DENIED" in refused.stderr or "403" in refused.stderr
+
+        # Ann's launcher adds the workspaces she may see, one project each.
+        from launcher.model import credentials
+
+        credentials.store_password(f"https://ann@127.0.0.1:{port}", ann_password)
+        assert run_cli(["add", "Team", f"https://ann@127.0.0.1:{port}", "--all-workspaces"],
+                       paths=paths) == 0  # fmt: skip
+        listed = {p.name: p.workspace for p in ConfigStore(paths).load().config.projects
+                  if p.workspace}  # fmt: skip
+        assert listed == {"Team: speech": "speech"}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    printed = err.read_text()
+    assert "team-grant TEAM USER WORKSPACE" in printed and "--all-workspaces" in printed

@@ -24,9 +24,11 @@ MODULES: tuple[str, ...] = (
     "config",
     "url",
     "migrate.command",
+    "migrate.gather",
     "refresh",
     "credentials",
-    "team_server",
+    "team.server",
+    "team.grant",
     "update",
     "runs.command",
 )

@@ -10,7 +10,14 @@ import argparse
 import json
 import os
 
-from launcher.app.commands.common import EXIT_OK, UsageError, load, note_stale, refuse_team_edit
+from launcher.app.commands.common import (
+    EXIT_OK,
+    UsageError,
+    err,
+    load,
+    note_stale,
+    refuse_team_edit,
+)
 from launcher.app.commands.credentials import give_missing
 from launcher.model import catalog
 from launcher.model.catalog import Catalogs
@@ -35,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                 action="store_true",
                 help="read the password of a database or server URL with a user from stdin",
             )
+            p.add_argument(
+                "--all-workspaces",
+                action="store_true",
+                help="add one project per workspace of the database or team server, named "
+                "'NAME: WORKSPACE'",
+            )
         else:
             p.add_argument("--name", dest="new_name", help="rename the project")
             p.add_argument("--store", help="folder, UNC path, SQLite file or URI")
@@ -54,6 +67,10 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1: this PC only)")
     p.add_argument("--port", type=int, help="fixed port (0 = a free one each start)")
     p.add_argument("--server-args", help="extra `mlflow server` options, as one quoted string")
+    p.add_argument(
+        "--workspace",
+        help="one MLflow workspace of a database or team server ('' = the whole store)",
+    )
     p.add_argument(
         "--access-key",
         action=argparse.BooleanOptionalAction,
@@ -116,7 +133,17 @@ def _absolute_store(text: str) -> str:
 
 
 def _apply_options(project: Project, args: argparse.Namespace) -> None:
-    for field in ("prefix", "python", "artifacts", "host", "port", "access_key", "fast_view"):
+    fields = (
+        "prefix",
+        "python",
+        "artifacts",
+        "host",
+        "port",
+        "access_key",
+        "fast_view",
+        "workspace",
+    )
+    for field in fields:
         value = getattr(args, field)
         if value is not None:
             setattr(project, field, value)
@@ -132,10 +159,88 @@ def run_add(args: argparse.Namespace, store: ConfigStore) -> int:
     _apply_options(project, args)
     validate(project)
     load(store)  # report a moved-aside config before changing it
+    _pin_certificate(project, store)
+    if args.all_workspaces:
+        return _add_workspaces(project, args, store)
     store.update(lambda config: config.add(project))
     print(f"Added {project.name!r}: {project.parsed_store().display}")
     give_missing(store, [project], args.password_stdin, local=True)
+    _offer_workspaces(project)
     return EXIT_OK
+
+
+def _add_workspaces(project: Project, args: argparse.Namespace, store: ConfigStore) -> int:
+    """One project per workspace the store lists (``default`` only if it holds experiments)."""
+    from launcher.server.stores import workspaces
+
+    give_missing(store, [project], args.password_stdin, local=True)
+    try:
+        names = workspaces.of_store(project.store)
+    except workspaces.WorkspacesUnknown as exc:
+        raise UsageError(f"--all-workspaces: {exc}") from exc
+    added = [
+        Project(**{**project.to_dict(), "name": f"{project.name}: {name}", "workspace": name})
+        for name in names
+        if name != "default"
+    ]
+    if not added:
+        raise UsageError("--all-workspaces: the store has no workspace besides 'default'")
+
+    def change(config: Config) -> None:
+        for one in added:
+            config.add(one)
+
+    store.update(change)
+    for one in added:
+        print(f"Added {one.name!r}: workspace {one.workspace!r} of {one.parsed_store().display}")
+    return EXIT_OK
+
+
+def _offer_workspaces(project: Project) -> None:
+    """A SQLite file or team server with workspaces, added whole: say how to add one of them."""
+    from launcher.model.stores import StoreKind
+    from launcher.server.stores import workspaces
+
+    if project.workspace or project.parsed_store().kind not in (
+        StoreKind.SQLITE,
+        StoreKind.REMOTE,
+    ):
+        return
+    try:
+        names = [n for n in workspaces.of_store(project.store, timeout=5) if n != "default"]
+    except workspaces.WorkspacesUnknown:
+        return
+    if names:
+        print(
+            f"It has workspaces {', '.join(names)}: add one as a project with --workspace NAME, "
+            "or each with --all-workspaces."
+        )
+
+
+def _pin_certificate(project: Project, store: ConfigStore) -> None:
+    """An https server's certificate, pinned now (trust on first use) with its fingerprint."""
+    from launcher.model import tls_pin
+    from launcher.server import tls
+
+    url = project.parsed_store().uri
+    if tls_pin.origin(url) is None:
+        return
+    try:
+        found = tls.pin_on_first_use(url, store.paths)
+    except tls_pin.CertificateChanged as exc:
+        err(f"warning: {exc}")
+        return
+    except OSError as exc:
+        err(
+            f"note: the server does not answer now ({exc}); its certificate is pinned on first use."
+        )
+        return
+    if found:
+        path, fingerprint = found
+        print(
+            f"Pinned its certificate (SHA-256 {fingerprint}) in {path}: compare it with the one "
+            "the team server printed."
+        )
 
 
 def run_edit(args: argparse.Namespace, store: ConfigStore) -> int:

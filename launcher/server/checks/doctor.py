@@ -76,7 +76,7 @@ def diagnose(project: Project, paths: AppPaths) -> DoctorReport:
         return report
     report.store = store
     if store.kind is StoreKind.REMOTE:
-        _remote(report, store)
+        _remote(report, store, project.workspace)
         _access(report, project, remote=True, lean=None)
         return report
     env = _environment(report, project)
@@ -102,7 +102,7 @@ def _access(report: DoctorReport, project: Project, *, remote: bool, lean: bool 
     report.add(OK if protected else WARNING, "access", text)
 
 
-def _remote(report: DoctorReport, store: Store) -> None:
+def _remote(report: DoctorReport, store: Store, workspace: str = "") -> None:
     found = preflight.remote_answers(store)
     if found.is_error:
         report.findings.append(found)
@@ -111,8 +111,9 @@ def _remote(report: DoctorReport, store: Store) -> None:
     report.mlflow = version
     report.add(OK, "reachable", f"answers; MLflow {version}")
     try:
-        report.experiments = len(rest.search_experiments(store.uri))
-        report.add(OK, "experiments", str(report.experiments))
+        report.experiments = len(rest.search_experiments(store.uri, workspace=workspace))
+        where = f" in workspace {workspace!r}" if workspace else ""
+        report.add(OK, "experiments", f"{report.experiments}{where}")
     except (OSError, ValueError) as exc:
         report.add(WARNING, "experiments", f"could not be listed: {exc}")
 
@@ -154,7 +155,7 @@ def _schema_and_count(
     report.schema = check
     report.experiments = check.experiments
     if check.experiments is not None and check.state is not schema.SchemaState.UNREADABLE:
-        report.add(OK, "experiments", f"{check.experiments} active")
+        report.add(OK, "experiments", _in_workspace(report, store, check.experiments))
     report.findings.append(found)
 
 
@@ -167,6 +168,21 @@ def _exposure(report: DoctorReport, project: Project) -> None:
 
 
 _ACTIVE = re.compile(r"^lifecycle_stage:\s*active\s*$", re.M)
+
+
+def _in_workspace(report: DoctorReport, store: Store, count: int) -> str:
+    """The active experiments: of the project's workspace where it is one (SQLite read here;
+    another database's count is of all its workspaces, and says so)."""
+    workspace = report.project.workspace
+    if not workspace:
+        return f"{count} active"
+    if store.kind is StoreKind.SQLITE and store.path:
+        from launcher.server.stores.experiments import read_sqlite_store
+
+        found = read_sqlite_store(store.path, workspace)
+        report.experiments = sum(1 for e in found if e.active)
+        return f"{report.experiments} active in workspace {workspace!r}"
+    return f"{count} active (all workspaces)"
 
 
 def count_folder_experiments(root: Path) -> int:

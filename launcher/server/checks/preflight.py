@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from launcher.model import tls_pin
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import Store, StoreError, StoreKind, redact
-from launcher.server import rest
+from launcher.server import rest, tls
 from launcher.server.checks.failures import Cause, Failure, ServerFailed
 from launcher.server.python import environment
 from launcher.server.stores import schema
@@ -74,7 +75,14 @@ def parse_store(project: Project) -> tuple[Store | None, Finding]:
 
 
 def remote_answers(store: Store) -> Finding:
-    """A remote tracking server is served as it is: it must answer."""
+    """A remote tracking server is served as it is: it must answer (over HTTPS, with the
+    certificate pinned on first use: a changed one is refused with its fingerprints)."""
+    try:
+        tls.pin_on_first_use(store.uri)
+    except tls_pin.CertificateChanged as exc:
+        return error("reachable", Cause.STORE_UNREACHABLE, str(exc))
+    except OSError:
+        pass  # not answering: said below
     if rest.is_healthy(store.uri, timeout=10) or rest.get_text(store.uri + "/", 10) is not None:
         return ok("reachable", f"{store.uri} answers")
     return error(

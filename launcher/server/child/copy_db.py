@@ -23,11 +23,12 @@ Why this shape:
   fits, in creation order) in every ``experiment_id`` column, and the mapping is reported.
 - PostgreSQL sequences behind the integer ids are set past the copied ids (``setval``), so the
   next experiment MLflow creates does not collide.
+
+Into a workspace of a database that may hold others (``gather``): ``copy_workspace.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -38,8 +39,28 @@ URL_ENV = "_LAUNCHER_TARGET_URL"
 RESULT_PHASE = "result"
 _INT32_MAX = 2_147_483_647
 _BATCH = 500
-_SEEDED = {"workspaces"}
-"""Tables MLflow's migrations fill themselves (the default workspace): not user data."""
+
+
+def _sibling(name: str) -> Any:
+    """A module beside this one: imported in the package, else (run by path from ``main.py``)
+    loaded from its file, as ``main.py`` loads this one."""
+    import importlib
+
+    if getattr(sys, "frozen", False) or __package__:
+        return importlib.import_module(f"launcher.server.child.{name}")
+    import importlib.util
+
+    loaded = sys.modules.get(f"_launcher_child_{name}")
+    if loaded is not None:
+        return loaded
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_launcher_child_{name}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path} cannot be loaded")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 class Refused(Exception):
@@ -77,6 +98,8 @@ def classify(exc: BaseException) -> str:
     text = str(exc).lower()
     if isinstance(exc, ImportError) or "no module named" in text:
         return "target-driver"
+    if "unique constraint" in text or "duplicate key" in text or "duplicate entry" in text:
+        return "target-duplicate"
     if "password authentication failed" in text or "access denied" in text:
         return "target-auth"
     if ("does not exist" in text and "database" in text) or "unknown database" in text:
@@ -123,8 +146,9 @@ def _revision(conn: Any) -> str | None:
     return str(row[0]) if row else None
 
 
-def check_target(conn: Any, head: str) -> bool:
-    """Refuse a target holding MLflow data or another schema; True when the schema is there."""
+def check_target(conn: Any, head: str, workspace: str = "") -> bool:
+    """Refuse a target holding MLflow data (with ``workspace``: that workspace) or another
+    schema; True when the schema is there."""
     import sqlalchemy
     from mlflow.store.db.utils import Base
 
@@ -137,9 +161,20 @@ def check_target(conn: Any, head: str) -> bool:
         raise Refused(
             "target-schema",
             f"the database already holds MLflow tables at schema revision {revision}, not this "
-            f"MLflow's {head}; use an empty database",
+            f"MLflow's {head}; "
+            + (
+                "upgrade it first (mlflow db upgrade URL)" if workspace else "use an empty database"
+            ),
         )
-    for table in sorted(ours - {"alembic_version"} - _SEEDED):
+    if workspace:
+        if _sibling("copy_workspace").taken(conn, workspace):
+            raise Refused(
+                "workspace-exists",
+                f"the database already has a workspace {workspace!r}; gather only creates new "
+                "workspaces (pick another name, or remove that workspace first)",
+            )
+        return True
+    for table in sorted(ours - {"alembic_version"} - _hash().SEEDED):
         if conn.execute(sqlalchemy.text(f"SELECT 1 FROM {table} LIMIT 1")).first():
             raise Refused(
                 "target-not-empty",
@@ -147,6 +182,10 @@ def check_target(conn: Any, head: str) -> bool:
                 "only writes into an empty database",
             )
     return True
+
+
+def _hash() -> Any:
+    return _sibling("table_hash")
 
 
 def _create_schema(conn: Any) -> None:
@@ -189,16 +228,6 @@ def experiment_id_map(source: Any, dialect: str) -> dict[int, int]:
     return {old: start + i for i, (_, old) in enumerate(big)}
 
 
-def _remap(row: dict[str, Any], ids: dict[int, int]) -> dict[str, Any]:
-    if not ids or "experiment_id" not in row or row["experiment_id"] is None:
-        return row
-    old = int(row["experiment_id"])
-    if old in ids:
-        new = ids[old]
-        row = {**row, "experiment_id": str(new) if isinstance(row["experiment_id"], str) else new}
-    return row
-
-
 def _tables(conn: Any) -> list[Any]:
     """The target's tables in foreign-key order, parents first (alembic's own table left out)."""
     import sqlalchemy
@@ -208,23 +237,26 @@ def _tables(conn: Any) -> list[Any]:
     return [t for t in meta.sorted_tables if t.name != "alembic_version"]
 
 
-def _copy_rows(source: Any, target: Any, ids: dict[int, int]) -> None:
+def _copy_rows(source: Any, target: Any, ids: dict[int, int], workspace: str = "") -> None:
     import sqlalchemy
+
+    remap = _hash().remap
 
     source_meta = sqlalchemy.MetaData()
     source_meta.reflect(source)
     tables = _tables(target)
-    for table in reversed(tables):  # rows the schema's migrations seed (the default workspace)
-        target.execute(table.delete())
+    if not workspace:
+        for table in reversed(tables):  # rows the schema's migrations seed (default workspace)
+            target.execute(table.delete())
     for index, table in enumerate(tables):
         _emit("copy", index, len(tables), f"copying {table.name}")
-        if table.name not in source_meta.tables:
+        if table.name not in source_meta.tables or (workspace and table.name in _hash().SEEDED):
             continue
         # A generated column (spans.duration_ns) is computed by the database, never written.
         columns = [c.name for c in table.columns if c.computed is None]
         batch: list[dict[str, Any]] = []
         for row in source.execute(sqlalchemy.select(source_meta.tables[table.name])).mappings():
-            batch.append(_remap({c: row[c] for c in columns if c in row}, ids))
+            batch.append(remap({c: row[c] for c in columns if c in row}, ids, workspace))
             if len(batch) >= _BATCH:
                 target.execute(table.insert(), batch)
                 batch = []
@@ -256,53 +288,6 @@ def reset_sequences(conn: Any) -> None:
         )
 
 
-def _norm(value: Any) -> str:
-    if isinstance(value, bool):
-        return "b1" if value else "b0"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "x" + bytes(value).hex()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return repr(value)
-
-
-def fingerprint(conn: Any, ids: dict[int, int] | None = None) -> dict[str, list[Any]]:
-    """Per table: [row count, sha256 of its sorted, normalised rows], independent of types'
-    spelling in each dialect; with ``ids`` the source's experiment ids as they were renumbered."""
-    import sqlalchemy
-
-    meta = sqlalchemy.MetaData()
-    meta.reflect(conn)
-    out: dict[str, list[Any]] = {}
-    for table in meta.sorted_tables:
-        if table.name == "alembic_version":
-            continue
-        names = sorted(c.name for c in table.columns)
-        lines = []
-        for row in conn.execute(sqlalchemy.select(table)).mappings():
-            mapped = _remap(dict(row), ids or {})
-            lines.append("\x1f".join(f"{n}={_norm(mapped[n])}" for n in names))
-        lines.sort()
-        digest = hashlib.sha256("\x1e".join(lines).encode("utf-8")).hexdigest()
-        out[table.name] = [len(lines), digest]
-    return out
-
-
-def _differences(source: dict[str, list[Any]], target: dict[str, list[Any]]) -> list[str]:
-    out = []
-    for name, (count, digest) in sorted(source.items()):
-        other = target.get(name)
-        if other is None:
-            out.append(f"table {name} is missing from the database")
-        elif other[0] != count:
-            out.append(f"table {name}: {count} rows in the source, {other[0]} in the database")
-        elif other[1] != digest:
-            out.append(f"table {name}: the same {count} rows, but their contents differ")
-    return out
-
-
 def copy(source_path: str) -> int:
     """Copy the SQLite file ``source_path`` into the database named by :data:`URL_ENV`."""
     url = os.environ.get(URL_ENV, "")
@@ -326,6 +311,7 @@ def _copy(source_path: str, url: str) -> int:
 
     if not url:
         raise Refused("target-missing", f"no database URL in {URL_ENV}")
+    workspace = os.environ.get("_LAUNCHER_TARGET_WORKSPACE", "")  # copy_workspace.WORKSPACE_ENV
     head = _get_latest_schema_revision()
     source_engine = _source_engine(source_path)
     target_engine = _engine(url)
@@ -338,8 +324,12 @@ def _copy(source_path: str, url: str) -> int:
                     f"the SQLite store is at schema revision {revision}, this MLflow's is "
                     f"{head}: upgrade it first (mlflow-launcher doctor NAME --upgrade)",
                 )
-            ids = experiment_id_map(source, target_engine.dialect.name)
-            expected = fingerprint(source, ids)
+            if workspace and (odd := _sibling("copy_workspace").unsupported(source)):
+                raise Refused(
+                    "source-unsupported",
+                    f"the store has rows in {', '.join(odd)}, whose database-wide ids gather "
+                    "does not renumber; move this store alone (migrate --to)",
+                )
             try:
                 conn = target_engine.connect()
             except sqlalchemy.exc.SQLAlchemyError as exc:
@@ -347,7 +337,19 @@ def _copy(source_path: str, url: str) -> int:
                     classify(exc), _redact(str(getattr(exc, "orig", None) or exc), url)
                 ) from exc
             with conn:
-                had_schema = check_target(conn, head)
+                if workspace:
+                    had_schema = check_target(conn, head, workspace)
+                    ids = (
+                        _sibling("copy_workspace").id_map(source, conn, target_engine.dialect.name)
+                        if had_schema
+                        else experiment_id_map(source, target_engine.dialect.name)
+                    )
+                else:
+                    had_schema = check_target(conn, head)
+                    ids = experiment_id_map(source, target_engine.dialect.name)
+                source_keys: dict[str, set[str]] = {}  # each row's key: its workspace's rows
+                keys = source_keys if workspace else None
+                expected = _hash().fingerprint(source, ids, workspace, keys=keys)
                 conn.rollback()  # the checks' implicit transaction; the copy gets its own
                 created = False
                 transaction = conn.begin()
@@ -356,10 +358,13 @@ def _copy(source_path: str, url: str) -> int:
                         _emit("schema", 0, 0, f"creating MLflow's schema ({head})")
                         _create_schema(conn)
                         created = True
-                    _copy_rows(source, conn, ids)
+                    if workspace:
+                        _sibling("copy_workspace").create(conn, workspace)
+                    _copy_rows(source, conn, ids, workspace)
                     reset_sequences(conn)
                     _emit("verify", 0, 0, "verifying: comparing every table")
-                    problems = _differences(expected, fingerprint(conn))
+                    only = source_keys if workspace else None
+                    problems = _hash().differences(expected, _hash().fingerprint(conn, only=only))
                     if problems:
                         raise Refused("copy-differs", "; ".join(problems[:10]))
                     transaction.commit()
@@ -369,13 +374,14 @@ def _copy(source_path: str, url: str) -> int:
                         _drop_created(conn)
                     raise
         with target_engine.connect() as check:  # a fresh read of what was committed
-            stored = fingerprint(check)
-        problems = _differences(expected, stored)
+            stored = _hash().fingerprint(check, only=source_keys if workspace else None)
+        problems = _hash().differences(expected, stored)
         result = {
             "tables": {name: stored.get(name, [0, ""])[0] for name in expected},
             "differences": problems,
             "revision": head,
             "renumbered": {str(k): v for k, v in ids.items()},
+            "workspace": workspace,
         }
         _emit(RESULT_PHASE, 0, 0, json.dumps(result))
         return 0  # committed: a difference read back is reported with the counts, not raised

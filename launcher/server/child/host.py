@@ -260,11 +260,14 @@ class Host:
             raise _Refused("port-taken", f"cannot listen on {self.host}: {exc}") from None
         port = int(sock.getsockname()[1])
         routed = dict(env)
-        routed.setdefault("MLFLOW_TRACKING_URI", env.get("_MLFLOW_SERVER_FILE_STORE", ""))
-        routed.setdefault(
-            "MLFLOW_REGISTRY_URI",
-            env.get("_MLFLOW_SERVER_REGISTRY_STORE") or env.get("_MLFLOW_SERVER_FILE_STORE", ""),
-        )
+        # What mlflow.get_tracking_uri() answers inside this project's requests (registering a
+        # model version asks it): with a PostgreSQL password in it, as libpq cannot see the
+        # project's PGPASSWORD in the shared process environment.
+        password = env.get("PGPASSWORD")
+        store = env.get("_MLFLOW_SERVER_FILE_STORE", "")
+        registry = env.get("_MLFLOW_SERVER_REGISTRY_STORE") or store
+        routed.setdefault("MLFLOW_TRACKING_URI", _with_password(store, password))
+        routed.setdefault("MLFLOW_REGISTRY_URI", _with_password(registry, password))
         project = self.routing.Project(name, routed, _make)
         current = self.routing.CURRENT
         token = current.set(project)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from launcher.model import runtime
+import launcher
 from launcher.server.child import probe, protocol
 
 CHILD_SCRIPT = Path(protocol.SCRIPT)
-FROZEN = runtime.frozen()
+FROZEN = launcher.frozen()
 SERVE_CHILD_FLAG = protocol.SERVE_CHILD_FLAG
 
 

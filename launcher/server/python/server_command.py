@@ -98,13 +98,15 @@ class ServerCommand(ProcessCommand):
     lean: bool
     prefix: str = ""
     """The --static-prefix the UI and /health live under ('' for the root)."""
+    scheme: str = "http"
+    """"https" for a team server (issue #23: it speaks TLS, ``launcher.server.tls``)."""
 
     @property
     def base_url(self) -> str:
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
         if ":" in shown:
             shown = f"[{shown}]"
-        return f"http://{shown}:{self.port}{self.prefix}/"
+        return f"{self.scheme}://{shown}:{self.port}{self.prefix}/"
 
 
 def parse_extra(args: list[str]) -> tuple[dict[str, str | None], bool]:
@@ -168,7 +170,8 @@ def build(
             "PYTHONUNBUFFERED": "1",
             "PYTHONIOENCODING": "utf-8",
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-            "MLFLOW_ENABLE_WORKSPACES": "false",
+            # Issue #23: a project that is one workspace is served with workspaces on.
+            "MLFLOW_ENABLE_WORKSPACES": "true" if project.workspace else "false",
         }
     )
     if store.kind is StoreKind.FOLDER:

@@ -35,6 +35,7 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError, StoreKind, parse_store, redact
 from launcher.server.child.copy_db import RESULT_PHASE, URL_ENV
+from launcher.server.child.copy_workspace import WORKSPACE_ENV
 from launcher.server.stores import migration, migration_verify, record_kinds
 from launcher.server.stores.migration import MigrationCancelled, MigrationError, Step
 
@@ -82,6 +83,9 @@ class DatabasePlan:
     """The launcher's registry folder for a folder store without ``models/``."""
     artifacts: str
     """The project's artifacts location after the move (required)."""
+    workspace: str = ""
+    """Into this new workspace of a database that may hold others (``gather``); '' for the
+    whole, empty database (``migrate --to``)."""
 
     @property
     def target(self) -> str:
@@ -124,14 +128,18 @@ def plan(
     *,
     password: str | None = None,
     artifacts: str | None = None,
+    workspace: str = "",
 ) -> DatabasePlan:
-    """Check the move can start (no writes, no connection yet: the child checks the target)."""
+    """Check the move can start (no writes, no connection yet: the child checks the target).
+
+    With ``workspace`` (``gather``) the target may also be a SQLite file."""
     try:
         store = project.parsed_store()
         target = parse_store(url)
     except StoreError as exc:
         raise MigrationError(str(exc)) from exc
-    if target.kind is not StoreKind.SQL or not is_database_url(target.uri):
+    sqlite_ok = bool(workspace) and target.kind is StoreKind.SQLITE
+    if not sqlite_ok and (target.kind is not StoreKind.SQL or not is_database_url(target.uri)):
         raise MigrationError(f"{redact(url)} is not a PostgreSQL or MySQL database URL.")
     if store.kind not in (StoreKind.FOLDER, StoreKind.SQLITE) or store.path is None:
         raise MigrationError(
@@ -156,7 +164,7 @@ def plan(
     if folder and not (source / "models").is_dir() and (own_registry / "models").is_dir():
         registry = own_registry
     return DatabasePlan(
-        project, store.kind, source, with_password(target.uri, password), registry, where
+        project, store.kind, source, with_password(target.uri, password), registry, where, workspace
     )
 
 
@@ -200,9 +208,14 @@ class DatabaseResult:
                 lines += [f"  - {d}" for d in self.folder_check.differences]
         if self.renumbered:
             pairs = ", ".join(f"{old} -> {new}" for old, new in self.renumbered.items())
+            why = (
+                "taken in the database or too large for its INTEGER column"
+                if p.workspace
+                else "too large for the database's INTEGER column"
+            )
             lines.append(
-                "Experiment ids too large for the database's INTEGER column were renumbered "
-                f"({pairs}); links to those experiments change."
+                f"Experiment ids {why} were renumbered ({pairs}); links to those experiments "
+                "change."
             )
         lines.append(
             f"The {_KIND_NAMES[p.source_kind]} store was only read. Artifacts were not copied: "
@@ -222,6 +235,13 @@ class DatabaseResult:
             "renumbered": self.renumbered,
             "artifacts": self.plan.artifacts,
         }
+
+
+def _child_env(the_plan: DatabasePlan) -> dict[str, str]:
+    env = {URL_ENV: the_plan.url}
+    if the_plan.workspace:
+        env[WORKSPACE_ENV] = the_plan.workspace  # its artifact root: the server's default
+    return env
 
 
 def migrate(
@@ -275,7 +295,7 @@ def migrate(
                 seen,
                 cancel,
                 f"copying {sqlite_file} into {the_plan.target}",
-                {URL_ENV: the_plan.url},
+                _child_env(the_plan),
                 "The copy into the database stopped",
             )
         except MigrationCancelled:

@@ -68,9 +68,11 @@ class Found:
     """Active experiments (for a folder store, its experiment folders), if known."""
     known_as: str | None = None
     """The existing project that already uses this store, if any."""
+    workspace: str = ""
+    """One workspace of a SQLite store that has workspaces (gathered): a project each."""
 
     def to_project(self) -> Project:
-        return Project(name=self.name, store=self.path)
+        return Project(name=self.name, store=self.path, workspace=self.workspace)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +81,7 @@ class Found:
             "name": self.name,
             "experiments": self.experiments,
             "known_as": self.known_as,
+            "workspace": self.workspace,
         }
 
 
@@ -208,9 +211,16 @@ def discover(
             continue
         name = propose_name(hit.path, taken)
         taken.add(name.casefold())
-        result.found.append(
-            Found(hit.kind, hit.path, name, hit.experiments, known.get(_norm(hit.path)))
-        )
+        spaces = _workspaces(hit.path) if hit.kind is StoreKind.SQLITE else []
+        for space in spaces:  # a gathered store: one project per workspace
+            known_as = known.get(_norm(hit.path) + "\x1f" + space)
+            result.found.append(
+                Found(hit.kind, hit.path, f"{name}: {space}", None, known_as, space)
+            )
+        if not spaces:
+            result.found.append(
+                Found(hit.kind, hit.path, name, hit.experiments, known.get(_norm(hit.path)))
+            )
     report(root, len(result.found), force=True)
     return result
 
@@ -362,5 +372,16 @@ def _known_stores(projects: Iterable[Project]) -> dict[str, str]:
         except StoreError:
             continue
         if store.path:
-            known.setdefault(_norm(store.path), project.name)
+            key = _norm(store.path) + (f"\x1f{project.workspace}" if project.workspace else "")
+            known.setdefault(key, project.name)
     return known
+
+
+def _workspaces(path: str) -> list[str]:
+    """The workspaces of a gathered SQLite store besides ``default`` (none for others)."""
+    from launcher.server.stores import workspaces
+
+    try:
+        return [n for n in workspaces.of_store(path) if n != "default"]
+    except workspaces.WorkspacesUnknown:
+        return []

@@ -44,14 +44,19 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def fetch(
-    base_url: str, *, include_deleted: bool = False, timeout: float = REST_TIMEOUT
+    base_url: str,
+    *,
+    include_deleted: bool = False,
+    timeout: float = REST_TIMEOUT,
+    workspace: str = "",
 ) -> list[Experiment]:
-    """Every experiment the server knows (active ones unless ``include_deleted``).
+    """Every experiment the server knows (active ones unless ``include_deleted``), in
+    ``workspace`` when it is given (a server with workspaces on).
 
     Raises OSError or ValueError when the server does not answer sensibly.
     """
     view = "ALL" if include_deleted else "ACTIVE_ONLY"
-    raw = rest.search_experiments(base_url, timeout=timeout, view_type=view)
+    raw = rest.search_experiments(base_url, timeout=timeout, view_type=view, workspace=workspace)
     return [Experiment.from_rest(e) for e in raw if isinstance(e, dict)]
 
 
@@ -59,7 +64,8 @@ def project_experiments(
     project: Project, base_url: str, *, timeout: float = REST_TIMEOUT
 ) -> list[Experiment]:
     """The project's active experiments (names starting with its prefix), newest first."""
-    return links.project_experiments(fetch(base_url, timeout=timeout), project.prefix)
+    found = fetch(base_url, timeout=timeout, workspace=project.workspace)
+    return links.project_experiments(found, project.prefix)
 
 
 def read_menu(
@@ -73,15 +79,18 @@ def read_menu(
 
     Raises OSError or ValueError when the server cannot be read (show "could not be read").
     """
-    experiments = fetch(base_url, timeout=timeout)
-    return links.build_menu(base_url, project.prefix, experiments, per_stage=per_stage)
+    experiments = fetch(base_url, timeout=timeout, workspace=project.workspace)
+    return links.build_menu(
+        base_url, project.prefix, experiments, per_stage=per_stage, workspace=project.workspace
+    )
 
 
 def project_view_url(project: Project, base_url: str, *, timeout: float = REST_TIMEOUT) -> str:
     """The project's own view; raises when the server cannot be read (see :func:`open_url_for`)."""
     if not project.prefix:
-        return links.base(base_url)
-    return links.project_view_url(base_url, project.prefix, fetch(base_url, timeout=timeout))
+        return links.in_workspace(links.base(base_url), project.workspace)
+    found = fetch(base_url, timeout=timeout, workspace=project.workspace)
+    return links.project_view_url(base_url, project.prefix, found, project.workspace)
 
 
 def open_url_for(project: Project, base_url: str, *, timeout: float = OPEN_TIMEOUT) -> str:
@@ -93,7 +102,7 @@ def open_url_for(project: Project, base_url: str, *, timeout: float = OPEN_TIMEO
         return project_view_url(project, base_url, timeout=timeout)
     except (OSError, ValueError) as exc:
         log.warning("experiments of %s not read (%s); opening the root", project.name, exc)
-        return links.base(base_url)
+        return links.in_workspace(links.base(base_url), project.workspace)
 
 
 # -- straight from a store --------------------------------------------------------------------
@@ -103,7 +112,9 @@ class StoreNotReadable(Exception):
     """The store's experiments cannot be read without a server; the message says why."""
 
 
-def read_store(store: Store, *, timeout: float = REST_TIMEOUT) -> list[Experiment]:
+def read_store(
+    store: Store, *, timeout: float = REST_TIMEOUT, workspace: str = ""
+) -> list[Experiment]:
     """Every experiment of a folder or SQLite store (deleted ones included), read-only.
 
     A remote tracking server is asked over REST. Other SQL databases need their driver and
@@ -114,9 +125,9 @@ def read_store(store: Store, *, timeout: float = REST_TIMEOUT) -> list[Experimen
         return read_folder_store(Path(store.path))
     if store.kind is StoreKind.SQLITE:
         assert store.path is not None
-        return read_sqlite_store(store.path)
+        return read_sqlite_store(store.path, workspace)
     if store.kind is StoreKind.REMOTE:
-        return fetch(store.uri, include_deleted=True, timeout=timeout)
+        return fetch(store.uri, include_deleted=True, timeout=timeout, workspace=workspace)
     raise StoreNotReadable(f"{store.display} is a database server; reading it needs MLflow")
 
 
@@ -169,8 +180,9 @@ def is_experiment_meta(data: dict[str, Any], folder_name: str) -> bool:
     )
 
 
-def read_sqlite_store(path: str) -> list[Experiment]:
-    """Experiments of a SQLite store, opened read-only (older schemas lack the time columns)."""
+def read_sqlite_store(path: str, workspace: str = "") -> list[Experiment]:
+    """Experiments of a SQLite store (of one ``workspace`` if given), opened read-only (older
+    schemas lack the time columns)."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path} does not exist")
     conn = sqlite3.connect(schema.sqlite_uri(path), uri=True, timeout=10)
@@ -180,7 +192,11 @@ def read_sqlite_store(path: str) -> list[Experiment]:
             raise StoreNotReadable(f"{path} holds no MLflow experiments table")
         wanted = ["experiment_id", "name", "creation_time", "last_update_time", "lifecycle_stage"]
         picked = [c if c in columns else "NULL" for c in wanted]
-        rows = conn.execute(f"SELECT {', '.join(picked)} FROM experiments").fetchall()
+        where, args = ("", ()) if not workspace else (" WHERE workspace = ?", (workspace,))
+        if workspace and "workspace" not in columns:
+            where, args = " WHERE 0", ()  # a store from before workspaces has none
+        sql = f"SELECT {', '.join(picked)} FROM experiments{where}"
+        rows = conn.execute(sql, args).fetchall()
     except sqlite3.Error as exc:
         raise StoreNotReadable(f"{path} could not be read: {exc}") from exc
     finally:
@@ -205,11 +221,11 @@ def existing_names(
     MLflow: a temporary server is started for it (a few seconds) unless that is not allowed.
     """
     if base_url:
-        experiments = fetch(base_url, include_deleted=True)
+        experiments = fetch(base_url, include_deleted=True, workspace=project.workspace)
     else:
         store = project.parsed_store()
         try:
-            experiments = read_store(store)
+            experiments = read_store(store, workspace=project.workspace)
         except StoreNotReadable:
             if store.kind is not StoreKind.SQL or not allow_temporary_server:
                 raise

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon
 
-from launcher.model import runtime
+import launcher
 
 STATES = ("idle", "starting", "running", "failed")
 _FOR_STATE = {"stopped": "idle", "starting": "starting", "running": "running", "failed": "failed"}
@@ -27,7 +27,7 @@ def assets_dir() -> Path:
     ``<repo>/assets``.
     """
     meipass = getattr(sys, "_MEIPASS", None)
-    if runtime.frozen() and meipass:
+    if launcher.frozen() and meipass:
         return Path(meipass) / "assets"
     try:
         spec = importlib.util.find_spec("launcher.assets")

@@ -135,7 +135,7 @@ class MigrateDialog(QDialog):
         (self.to_sqlite if folder else self.to_database).setChecked(True)
         group.buttonToggled.connect(lambda *_: self._check_target())
         for edit in (self.target_edit, self.database.url_edit, self.database.password_edit,
-                     self.database.artifacts_edit):  # fmt: skip
+                     self.database.artifacts_edit, self.database.workspace_edit):  # fmt: skip
             edit.textChanged.connect(self._check_target)
         self._check_target()
 
@@ -168,8 +168,8 @@ class MigrateDialog(QDialog):
             (warning + "\n" if warning else "")
             + f"The {store} store is only read. Artifacts are not copied: they stay where they "
             "are, and the database points at them."
-            + (" The database must be empty; nothing is committed unless the whole copy "
-               "matches." if to_database else "")
+            + (" The database must be empty (or, as a workspace, not have it yet); nothing is "
+               "committed unless the whole copy matches." if to_database else "")
         )  # fmt: skip
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
@@ -229,6 +229,7 @@ class MigrateDialog(QDialog):
                     the_plan.url,
                     kept_as=the_plan.source_kind.value,
                     artifacts=the_plan.artifacts,
+                    workspace=the_plan.workspace,
                 )
             else:
                 self.on_switch(self.project, str(the_plan.target))

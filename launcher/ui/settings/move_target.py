@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.model.stores import redact
-from launcher.server.stores import database_move
+from launcher.model.stores import redact, workspace_for, workspace_problem
+from launcher.server.stores import database_move, gather
 from launcher.server.stores.database_move import DatabasePlan
 from launcher.server.stores.migration import MigrationCancelled, MigrationError
 from launcher.ui.common.widgets import beside, named
@@ -42,6 +42,8 @@ CAUSES = {
     "(psycopg2 for PostgreSQL, PyMySQL for MySQL): install it there.",
     "copy-differs": "The copy in the database did not match the store, so it was not committed.",
     "artifacts-required": "A team database needs an artifacts location every colleague can read.",
+    "workspace-exists": "The database already has a workspace of that name: pick another.",
+    "target-duplicate": "The database already holds this store's records: was it gathered before?",
 }
 """The named causes of ``child/copy_db.py`` and ``database_move``, as a user reads them."""
 
@@ -79,11 +81,20 @@ class DatabaseFields(QWidget):
         )
         browse = named(QPushButton("Browse…"), "browse-artifacts")
         browse.clicked.connect(self._browse)
+        self.workspace_edit = named(QLineEdit(), "workspace")
+        self.workspace_edit.setPlaceholderText(
+            f"empty: the whole (empty) database; or e.g. {workspace_for(project.name)}"
+        )
+        self.workspace_edit.setToolTip(
+            "As a new MLflow workspace of a database that may hold others (gather): the "
+            "database may then also be a SQLite file on the team server's PC."
+        )
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Database URL", self.url_edit)
         form.addRow("Password", self.password_edit)
         form.addRow("Artifacts", beside(self.artifacts_edit, browse))
+        form.addRow("As workspace", self.workspace_edit)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -93,7 +104,7 @@ class DatabaseFields(QWidget):
             self.artifacts_edit.setText(folder)
 
     def set_enabled(self, enabled: bool) -> None:
-        for edit in (self.url_edit, self.password_edit, self.artifacts_edit):
+        for edit in (self.url_edit, self.password_edit, self.artifacts_edit, self.workspace_edit):
             edit.setEnabled(enabled)
 
     def plan(self, paths: AppPaths) -> DatabasePlan:
@@ -104,7 +115,12 @@ class DatabaseFields(QWidget):
                 "Give the database's URL: postgresql://user@host:5432/db or mysql://user@host/db "
                 "(an empty database; the password goes in its own field)."
             )
-        if not database_move.is_database_url(url):
+        workspace = self.workspace_edit.text().strip()
+        if workspace:
+            problem = workspace_problem(workspace) or gather.target_problem(url)
+            if problem:
+                raise MigrationError(problem[0].upper() + problem[1:])
+        elif not database_move.is_database_url(url):
             raise MigrationError(f"{redact(url)} is not a PostgreSQL or MySQL database URL.")
         password = self.password_edit.text() or None
         try:
@@ -120,7 +136,9 @@ class DatabaseFields(QWidget):
                 "share they live on.",
                 "artifacts-required",
             )
-        return database_move.plan(self.project, paths, url, password=password, artifacts=artifacts)
+        return database_move.plan(
+            self.project, paths, url, password=password, artifacts=artifacts, workspace=workspace
+        )
 
     @staticmethod
     def hide_secret(text: str) -> str:

@@ -1,6 +1,7 @@
 """The run watcher against a remote team server with a login (``mlflow-launcher team-server``
-on a scratch PostgreSQL database): the same training script, the same events, through REST
-searches that carry the login from the credential store (a file keyring under tmp_path)."""
+on a scratch PostgreSQL database, over HTTPS with its pinned certificate): the same training
+script, the same events, through REST searches that carry the login from the credential store
+(a file keyring under tmp_path)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from launcher.model import tls_pin
 from launcher.model.config import Config, ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
@@ -37,7 +39,7 @@ def test_team_server_with_a_login(
     share = tmp_path / "artifacts"
     ConfigStore(paths).save(Config(projects=[Project("TEAM", database, artifacts=str(share))]))
     port = ports.free_port()
-    base = f"http://127.0.0.1:{port}"
+    base = f"https://127.0.0.1:{port}"  # HTTPS by default, its certificate pinned here
     proc = subprocess.Popen(
         [sys.executable, "-m", "launcher", "team-server", "TEAM", "--port", str(port),
          "--workers", "1", "--password-stdin", "--timeout", "300"],
@@ -52,8 +54,10 @@ def test_team_server_with_a_login(
             _wait_healthy(base, proc)
         except AssertionError:
             raise AssertionError((tmp_path / "err.txt").read_text()) from None
-        login = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD}
-        remote = f"http://admin@127.0.0.1:{port}"  # its password is in the keyring
+        cert = str(tls_pin.pin_path(paths, "127.0.0.1", port))
+        login = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD,
+                 tls_pin.CERT_PATH_VAR: cert}  # fmt: skip
+        remote = f"https://admin@127.0.0.1:{port}"  # its password is in the keyring
         scenario(remote, base, lambda: pg_hash(database), login)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0

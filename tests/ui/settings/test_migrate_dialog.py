@@ -315,3 +315,38 @@ def test_a_sqlite_store_moves_to_a_team_database_and_switches(
     assert f":{PASSWORD}@" not in _shown(dialog)
     dialog.close()
     assert controller.manager.stop_all(wait=True)
+
+
+@pytest.mark.process
+def test_a_store_moves_as_a_workspace_beside_another_and_switches_to_it(
+    qtbot, paths: AppPaths, rich_store: Path, folder_store: Path, tmp_path: Path
+) -> None:
+    """ "As workspace": gather of one project from the dialog, into a database that already
+    holds another workspace (here a SQLite file, which only a workspace move accepts)."""
+    from launcher.server.stores import gather, workspaces
+
+    target = "sqlite:///" + (tmp_path / "team.db").as_posix()
+    assert gather.gather(
+        gather.plan([Project("older", str(folder_store))], paths, target), paths
+    ).ok
+    calls: list = []
+    dialog = MigrateDialog(
+        Project("team", str(rich_store)), paths, lambda p, db, **how: calls.append((db, how))
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.to_database.setChecked(True)
+    dialog.database.url_edit.setText(target)
+    assert not dialog.start_button.isEnabled()  # a SQLite file: only as a workspace
+    dialog.database.workspace_edit.setText("Bad_Name")
+    assert "lowercase" in dialog.note.text() and not dialog.start_button.isEnabled()
+    dialog.database.workspace_edit.setText("older")  # taken: refused by the copy, by name
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=240_000)
+    assert dialog.status.text().startswith("Refused: The database already has a workspace")
+    dialog.database.workspace_edit.setText("vision")
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=240_000)
+    assert dialog.outcome is not None and dialog.outcome.ok, dialog.report.toPlainText()
+    assert calls and calls[-1][0] == target and calls[-1][1]["workspace"] == "vision"
+    assert workspaces.of_store(target) == ["older", "vision"]

@@ -28,13 +28,14 @@ from launcher.app.commands.common import (
     until_it_exits,
 )
 from launcher.app.commands.credentials import read_password
-from launcher.model import atomic, credentials
+from launcher.model import atomic, credentials, tls_pin
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server import team_server as team
 from launcher.server.checks.failures import ServerFailed
 from launcher.server.process import READY_TIMEOUT
+from launcher.server.tls import TlsFiles
 
 _STARTED = ".started"
 """Beside the auth config once a start succeeded: the admin user exists, no password needed."""
@@ -71,6 +72,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="create MLflow's tables in an empty database, or upgrade an old schema",
     )
+    p.add_argument(
+        "--tls-cert", help="the company's certificate (PEM) to serve HTTPS with (with --tls-key)"
+    )
+    p.add_argument("--tls-key", help="the private key (PEM) of --tls-cert")
+    p.add_argument(
+        "--plain-http",
+        action="store_true",
+        help="serve plain HTTP: logins then cross the network in clear (default: HTTPS)",
+    )
+    p.add_argument(
+        "--workspaces",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve MLflow's workspaces (default: on when the database has some besides "
+        "'default', as after gather)",
+    )
     p.add_argument("--timeout", type=float, default=READY_TIMEOUT, help="seconds to wait")
     p.add_argument("--write-unit", choices=("systemd", "task"), help="write a boot unit, not serve")
     p.set_defaults(handler=run)
@@ -80,6 +97,13 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
     project = find_project(load(store), store.paths, args.name)
     if args.workers < 1 or not 0 < args.port < 65536:
         raise UsageError("--workers must be at least 1 and --port between 1 and 65535")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise UsageError("--tls-cert and --tls-key go together")
+    if args.plain_http and args.tls_cert:
+        raise UsageError("--plain-http serves no certificate: drop --tls-cert/--tls-key")
+    for given in (args.tls_cert, args.tls_key):
+        if given and not Path(given).is_file():
+            raise UsageError(f"no such file: {given}")
     settings = team.TeamSettings(
         args.host,
         args.port,
@@ -87,6 +111,10 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
         args.admin,
         args.default_permission,
         max(0, args.auth_cache_seconds),
+        tls=not args.plain_http,
+        tls_cert=str(Path(args.tls_cert).absolute()) if args.tls_cert else "",
+        tls_key=str(Path(args.tls_key).absolute()) if args.tls_key else "",
+        workspaces=_workspaces(args.workspaces, project),
     )
     try:
         team.check_store(project)
@@ -104,6 +132,18 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
         return EXIT_FAIL
     password = _admin_password(args.password_stdin, project, settings, store.paths)
     return _serve(project, settings, password, store.paths, args)
+
+
+def _workspaces(asked: bool | None, project: Project) -> bool:
+    """On when asked, else when the database holds workspaces besides ``default``."""
+    if asked is not None:
+        return asked
+    from launcher.server.stores import workspaces
+
+    try:
+        return bool([n for n in workspaces.of_store(project.store) if n != "default"])
+    except workspaces.WorkspacesUnknown:
+        return False
 
 
 def _admin_password(
@@ -159,6 +199,11 @@ def _serve(
                 f"warning: listening on every network address ({settings.host}): anyone who "
                 "reaches this PC gets the login prompt; only users with a login get in."
             )
+        if not settings.tls:
+            err(
+                "warning: --plain-http: logins and data cross the network in clear; anyone on "
+                "the way can read the passwords."
+            )
         err(f"Starting the team server of {project.name!r} ({settings.workers} workers)...")
         try:
             server.start()
@@ -168,23 +213,48 @@ def _serve(
         _started_marker(paths, project).touch()
         url = settings.url()
         print(url + "/", flush=True)
-        _tell_colleagues(project, settings, url)
+        _tell_colleagues(project, settings, url, server.certificate)
         err(f"Serving; log: {server.log_path}. Ctrl-C stops it.")
         return until_it_exits(server)
 
     return in_foreground(server, body)
 
 
-def _tell_colleagues(project: Project, settings: team.TeamSettings, url: str) -> None:
+def _tell_colleagues(
+    project: Project, settings: team.TeamSettings, url: str, certificate: TlsFiles | None
+) -> None:
     host_port = url.split("://", 1)[1]
+    if certificate:
+        kind = "given" if settings.tls_cert else "self-signed"
+        err(
+            f"HTTPS with the {kind} certificate {certificate.cert}\n"
+            f"  SHA-256 fingerprint: {certificate.fingerprint()}\n"
+            "  Colleagues' launchers pin it on first use: tell them this fingerprint to compare."
+        )
+    cert_line = (
+        f"\n  and {tls_pin.CERT_PATH_VAR} to the certificate their launcher pinned "
+        "(the tracking snippet has it)"
+        if certificate
+        else ""
+    )
+    add = f"mlflow-launcher add {project.name} {settings.scheme}://USER@{host_port}"
+    if settings.workspaces:
+        add += " --all-workspaces"
+    grant = (
+        "  Workspaces are on: a login sees a workspace once the admin grants it:\n"
+        f"    mlflow-launcher team-grant {project.name} USER WORKSPACE [--level READ|USE|MANAGE]\n"
+        if settings.workspaces
+        else ""
+    )
     err(
         f"Team server of {project.name!r} at {url} (MLflow's basic-auth app, admin "
         f"{settings.admin!r}).\n"
         f"  Logins: the admin creates one per colleague at {url}/signup\n"
-        f"  Colleagues add it:     mlflow-launcher add {project.name} http://USER@{host_port}\n"
+        f"{grant}"
+        f"  Colleagues add it:     {add}\n"
         f"  and give their login:  mlflow-launcher password {project.name}\n"
         f"  Their scripts set {credentials.TRACKING_USERNAME_VAR} and "
-        f"{credentials.TRACKING_PASSWORD_VAR}."
+        f"{credentials.TRACKING_PASSWORD_VAR}{cert_line}."
     )
 
 
@@ -209,6 +279,13 @@ def command_line(project: Project, settings: team.TeamSettings) -> list[str]:
         settings.default_permission,
         "--auth-cache-seconds",
         str(settings.auth_cache_seconds),
+        *(
+            ["--tls-cert", settings.tls_cert, "--tls-key", settings.tls_key]
+            if settings.tls_cert
+            else []
+        ),
+        *([] if settings.tls else ["--plain-http"]),
+        "--workspaces" if settings.workspaces else "--no-workspaces",
     ]
 
 
