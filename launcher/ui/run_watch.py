@@ -159,7 +159,8 @@ class RunWatch(QObject):
         """The run's page in the browser; its project's server is started first if needed."""
         url = self._manager.url(run.project)
         if url:
-            self._host.open_link(run.project, links.run_url(url, run.experiment_id, run.run_id))
+            self._host.open_link(run.project, self._run_url(url, run.project, run.experiment_id,
+                                                            run.run_id))  # fmt: skip
             return
         self._pending[run.project] = f"{run.experiment_id}\n{run.run_id}"
         self._host.start(run.project)
@@ -176,7 +177,15 @@ class RunWatch(QObject):
         pending = self._pending.pop(name, None)
         if pending is not None:
             experiment_id, run_id = pending.split("\n")
-            self._host.open_link(name, links.run_url(url, experiment_id, run_id))
+            self._host.open_link(name, self._run_url(url, name, experiment_id, run_id))
+
+    def _run_url(self, url: str, name: str, experiment_id: str, run_id: str) -> str:
+        """The run's page, in the project's workspace when it is one (``?workspace=``)."""
+        project = next(
+            (p for p in (x.project for x in self._host.listed()) if p.name == name), None
+        )
+        workspace = project.workspace if project is not None else ""
+        return links.in_workspace(links.run_url(url, experiment_id, run_id), workspace)
 
     @Slot(str, str, str, str)
     def _on_notice(self, title: str, _text: str, _level: str, _project: str) -> None:

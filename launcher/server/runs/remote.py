@@ -18,8 +18,9 @@ PAGE = 1000
 
 
 class RemoteRuns:
-    def __init__(self, base_url: str, project: str, prefix: str = "") -> None:
+    def __init__(self, base_url: str, project: str, prefix: str = "", workspace: str = "") -> None:
         self.base_url = base_url
+        self.workspace = workspace
         self.project = project
         self.prefix = prefix
         self.requests = 0
@@ -35,7 +36,9 @@ class RemoteRuns:
             self.requests += 1
             self._experiments = {
                 str(e["experiment_id"]): str(e.get("name", ""))
-                for e in rest.search_experiments(self.base_url, timeout=TIMEOUT)
+                for e in rest.search_experiments(
+                    self.base_url, timeout=TIMEOUT, workspace=self.workspace
+                )
                 if isinstance(e, dict) and str(e.get("name", "")).startswith(self.prefix)
             }
         self._polls += 1
@@ -63,7 +66,7 @@ class RemoteRuns:
                 body["page_token"] = token
             self.requests += 1
             path = "/ajax-api/2.0/mlflow/runs/search"
-            data = rest.post_api(self.base_url, path, body, timeout=TIMEOUT)
+            data = rest.post_api(self.base_url, path, body, TIMEOUT, self.workspace)
             runs.extend(r for r in data.get("runs", []) if isinstance(r, dict))
             token = data.get("next_page_token", "")
             if not token:

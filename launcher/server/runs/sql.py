@@ -28,16 +28,20 @@ FROM runs r
 JOIN experiments e ON e.experiment_id = r.experiment_id
 LEFT JOIN latest_metrics m ON m.run_uuid = r.run_uuid
 WHERE r.lifecycle_stage = 'active'
-  AND (r.status IN ('RUNNING', 'SCHEDULED') OR r.end_time >= {param})
+  AND (r.status IN ('RUNNING', 'SCHEDULED') OR r.end_time >= {param}){workspace}
 """
+IN_WORKSPACE = "\n  AND e.workspace = {param}"
+"""A workspace project's runs only (a store from before workspaces has no such column: its
+query fails and the project is reported unreachable, which names the error)."""
 CONNECT_TIMEOUT = 10
 
 
 class SqlRuns:
     """One SQL store's runs. PostgreSQL and MySQL keep their connection between polls."""
 
-    def __init__(self, store: Store, project: str, prefix: str = "") -> None:
+    def __init__(self, store: Store, project: str, prefix: str = "", workspace: str = "") -> None:
         self.store = store
+        self.workspace = workspace
         self.project = project
         self.prefix = prefix
         self.queries = 0
@@ -74,7 +78,7 @@ class SqlRuns:
             return []  # no database yet: no runs (a folder that is gone is unreachable)
         conn = sqlite3.connect(schema.sqlite_uri(self.store.path), uri=True, timeout=5)
         try:
-            return conn.execute(QUERY.format(param="?"), (since_ms,)).fetchall()
+            return conn.execute(*self._query("?", since_ms)).fetchall()
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 return []  # an empty database: MLflow makes its tables at its first use
@@ -84,12 +88,18 @@ class SqlRuns:
         finally:
             conn.close()
 
+    def _query(self, param: str, since_ms: int) -> tuple[str, tuple[Any, ...]]:
+        if not self.workspace:
+            return QUERY.format(param=param, workspace=""), (since_ms,)
+        where = IN_WORKSPACE.format(param=param)
+        return QUERY.format(param=param, workspace=where), (since_ms, self.workspace)
+
     def _server(self, since_ms: int) -> list[tuple[Any, ...]]:
         if self._conn is None:
             self._conn = connect(self.store.uri)
         cursor = self._conn.cursor()
         try:
-            cursor.execute(QUERY.format(param="%s"), (since_ms,))
+            cursor.execute(*self._query("%s", since_ms))
             rows = list(cursor.fetchall())
         finally:
             cursor.close()

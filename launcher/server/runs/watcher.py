@@ -49,10 +49,10 @@ def reader_for(project: Project) -> RunReader:
     if store.kind is StoreKind.REMOTE:
         from launcher.server.runs.remote import RemoteRuns
 
-        return RemoteRuns(project.store.strip(), project.name, project.prefix)
+        return RemoteRuns(project.store.strip(), project.name, project.prefix, project.workspace)
     from launcher.server.runs.sql import SqlRuns
 
-    return SqlRuns(store, project.name, project.prefix)
+    return SqlRuns(store, project.name, project.prefix, project.workspace)
 
 
 @dataclass
@@ -74,7 +74,7 @@ class RunWatcher:
     def __init__(self, state: WatchState | None = None, *, stall_minutes: float = 0) -> None:
         self.state = state or WatchState()
         self.stall_minutes = stall_minutes or DEFAULT_STALL_MINUTES
-        self._readers: dict[str, tuple[tuple[str, str], RunReader, str | None]] = {}
+        self._readers: dict[str, tuple[tuple[str, str, str], RunReader, str | None]] = {}
         """Project -> (its store and prefix, its reader, the path to ask first on a share)."""
         self._down: set[str] = set()
         self.active: list[RunInfo] = []
@@ -118,7 +118,7 @@ class RunWatcher:
         look.active.extend(r for r in runs if r.active)
 
     def _reader(self, project: Project) -> tuple[RunReader, str | None]:
-        key = (project.store, project.prefix)
+        key = (project.store, project.prefix, project.workspace)
         known = self._readers.get(project.name)
         if known is not None and known[0] == key:
             return known[1], known[2]
