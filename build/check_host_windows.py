@@ -189,7 +189,7 @@ def host_checks(
     session: Any, prefix: Any, lay: Any, checks: Checks, tray: Any, names: list[str], work: Path
 ) -> None:
     """The host checks on ``names`` (two projects on the UNC share, already added)."""
-    before = _set_settings(lay.config, keep_warm=True, open_browser=False)
+    before = _set_settings(lay.config, keep_warm=True, open_browser=False, watch_interval_seconds=3)
     try:
         _host_checks(session, prefix, lay, checks, tray, names, work)
     finally:
@@ -277,6 +277,7 @@ def _host_checks(
         len(set(urls)) == len(names) and None not in urls and children == [pid],
         f"host: one process ({sorted(children)}), {len(set(urls))} ports: {urls}",
     )
+    _run_event_check(session, lay, checks, tray, work)
 
     # 4: the tray killed hard; the Job Object must end the host and what it serves
     before_kill = [p.pid for p in wait_gone(lay.instdir, 0)]
@@ -297,6 +298,51 @@ def _host_checks(
     for p in left:
         with contextlib.suppress(psutil.Error):
             p.kill()
+
+
+WIN_RUN = r"""
+import sys, mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+mlflow.set_experiment("unc-exp")
+with mlflow.start_run(run_name="watched-run") as run:
+    for step in range(3):
+        mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+print("RUN", run.info.run_id)
+"""
+UNC_STORE = r"\\fileserver\mlshare\mlflow\team\mlruns"
+EVENT_RE = re.compile(r"run event FINISHED: (.*)")
+
+
+def _run_event_check(session: Any, lay: Any, checks: Checks, tray: Any, work: Path) -> None:
+    """Issue 24 on Windows: a run the Windows MLflow client logs to the UNC store while the tray
+    watches (interval 3 s here) is told: its event is in the app log."""
+    script = work / "win_run.py"
+    script.write_text(WIN_RUN, "utf-8")
+    env = {**session.env, "PYTHONUTF8": "1", "MLFLOW_ALLOW_FILE_STORE": "true",
+           "GIT_PYTHON_REFRESH": "quiet"}  # fmt: skip
+    time.sleep(5)  # a first look sees the store as it is: what follows is news
+    proc = subprocess.run(
+        ["wine", str(WINE_CACHE / "winpy" / "python.exe"), winpath(script), UNC_STORE],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        timeout=600, check=False,
+    )  # fmt: skip
+    out = proc.stdout.decode("utf-8", "replace")
+    run = re.search(r"RUN (\w+)", out)
+    if not checks.report(
+        run is not None, "runs: the Windows MLflow client logged a run to the share"
+    ):
+        print(out[-2000:], file=sys.stderr)
+        return
+    t0 = time.monotonic()
+    seen = None
+    while time.monotonic() - t0 < 90 and seen is None:
+        seen = EVENT_RE.search(tray.log())
+        time.sleep(1)
+    checks.report(
+        seen is not None and "watched-run" in seen.group(1),
+        "runs: the tray's log tells the run finished"
+        + (f" after {time.monotonic() - t0:.0f} s: {seen.group(1)[:120]!r}" if seen else ""),
+    )
 
 
 def _priority_check(

@@ -140,6 +140,8 @@ class RunWatch(QObject):
                  f"{why}. Watching resumes when it answers.", "warning", name)  # fmt: skip
         for title, text, event in notices(look.events):
             level = "info" if event is None or event.kind == FINISHED else "warning"
+            # In the app log too: what a user was told (the Windows installer check reads it).
+            log.info("run event %s: %s: %s", event.kind if event else "SUMMARY", title, text)
             emit(self._notify, title, text, level, event.run.project if event else "")
             self.last_event = event
         self._save()
