@@ -24,6 +24,9 @@ from tests.ui.helpers import entries_menu_keepalive, make_controller, write_conf
 
 pytestmark = pytest.mark.gui
 NOW = int(time.time() * 1000)
+NEVER_STALLS = 10**6
+"""The store's runs are written with times from when this module was collected: in a long run
+of the suite a RUNNING one would pass the 15-minute stall window (tests of stalls set it)."""
 
 
 def end(run: Path, status: int = 3) -> None:
@@ -63,7 +66,8 @@ def factory() -> FakeFactory:
 
 
 def test_events_menu_click_and_no_replay(qtbot, paths: AppPaths, store: Path, factory) -> None:  # type: ignore[no-untyped-def]
-    write_config(paths, [Project("dra", str(store), prefix="dra_", watch_runs=True)])
+    write_config(paths, [Project("dra", str(store), prefix="dra_", watch_runs=True)],
+                 stall_minutes=NEVER_STALLS)  # fmt: skip
     live = [write_run(store / "2", f"live{i}", 1) for i in range(6)]
     urls: list[str] = []
     controller = make_controller(paths, factory, urls)
@@ -110,7 +114,8 @@ def test_events_menu_click_and_no_replay(qtbot, paths: AppPaths, store: Path, fa
 def test_a_burst_is_one_summary_and_a_lost_store_one_notice(
     qtbot, paths: AppPaths, store: Path, factory
 ) -> None:  # type: ignore[no-untyped-def]
-    write_config(paths, [Project("dra", str(store), prefix="dra_", watch_runs=True)])
+    write_config(paths, [Project("dra", str(store), prefix="dra_", watch_runs=True)],
+                 stall_minutes=NEVER_STALLS)  # fmt: skip
     live = [write_run(store / "1", f"s{i}", 1) for i in range(20)]
     controller = make_controller(paths, factory, [])
     try:
