@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +44,14 @@ def table_rows(url: str) -> dict[str, int]:
         names = [r[0] for r in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]  # fmt: skip
         return {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+def team_store(kind: str, tmp_path: Path) -> Iterator[str]:
+    """A team store for a test: a SQLite file on this PC's disk ("sqlite"), or a scratch
+    PostgreSQL database (skipped without one): a fixture's body."""
+    if kind == "sqlite":
+        yield "sqlite:///" + (tmp_path / "team" / "mlflow.db").as_posix()
+        return
+    if not ADMIN_URL:
+        pytest.skip("LAUNCHER_TEST_POSTGRES is not set")
+    yield from scratch_database()

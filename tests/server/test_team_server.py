@@ -99,12 +99,7 @@ def _count(database: str, sql: str) -> int:
 @pytest.fixture(params=["postgres", "sqlite"])
 def team_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The team's store: a scratch PostgreSQL database, or a SQLite file on this PC's disk."""
-    if request.param == "sqlite":
-        yield "sqlite:///" + (tmp_path / "team" / "mlflow.db").as_posix()
-        return
-    if not postgres.ADMIN_URL:
-        pytest.skip("LAUNCHER_TEST_POSTGRES is not set")
-    yield from postgres.scratch_database()
+    yield from postgres.team_store(request.param, tmp_path)
 
 
 @pytest.mark.process

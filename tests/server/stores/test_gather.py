@@ -36,12 +36,7 @@ pytestmark = pytest.mark.process
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield "sqlite:///" + (tmp_path / "team" / "mlflow.db").as_posix()
-        return
-    if not postgres.ADMIN_URL:
-        pytest.skip("LAUNCHER_TEST_POSTGRES is not set")
-    yield from postgres.scratch_database()
+    yield from postgres.team_store(request.param, tmp_path)
 
 
 def _dump(uri: str, workspace: str | None = None) -> dict:
