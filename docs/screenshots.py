@@ -3,7 +3,9 @@
     python docs/screenshots.py
 
 writes docs/tray-menu.png (the menu with a project's submenu, one project failed),
-docs/settings.png and docs/editor.png (the project editor showing a validation error). Needs
+docs/active-runs.png (the runs being trained), docs/run-notification.png (one of them ended),
+docs/failure-notification.png (a project whose share is gone), docs/settings.png and
+docs/editor.png (the project editor showing a validation error). Needs
 Debian's xvfb, trayer, xdotool, x11-utils and
 imagemagick. Runs itself again as a child inside the throwaway X session; the child starts the
 launcher's tray in-process with a few projects (two served for real, one failing with its named
@@ -62,15 +64,17 @@ def child(tmp: Path) -> int:
     subprocess.run([sys.executable, str(REPO / "tests" / "stores.py"), "folder", str(store),
                     "dra_train_001_baseline", "dra_eval_001_holdout", "notes"],
                    check=True, capture_output=True)  # fmt: skip
+    runs = [training(store, name) for name in ("sweep-lr-0.01", "sweep-lr-0.03")]
     paths = app_paths()
     projects = [
         Project("Local", str(paths.default_store)),
-        Project("Team share", str(store), prefix="dra_"),
+        Project("Team share", str(store), prefix="dra_", watch_runs=True),
         Project("DRA emitter classification", "/mnt/iserver/UserDev/ai/mlflow/dra/mlruns"),
         Project("Shared Postgres", "postgresql://mlflow@db.example/mlflow"),
         Project("Remote tracking", "https://mlflow.example.com"),
     ]
-    ConfigStore(paths).save(Config(projects=projects, settings=Settings(last_project="Local")))
+    settings = Settings(last_project="Local", watch_interval_seconds=1)
+    ConfigStore(paths).save(Config(projects=projects, settings=settings))
     app = QApplication([])
     app.setQuitOnLastWindowClosed(False)
     assert QSystemTrayIcon.isSystemTrayAvailable(), "no tray host"
@@ -94,6 +98,7 @@ def child(tmp: Path) -> int:
     wait(app, lambda: tray.icon.geometry().width() > 0, 10)
     icon = tray.icon.geometry()
     pump(app, 0.5)
+    hide_balloons(app, desktop)  # the failed start's notice: its own picture comes later
     for _attempt in range(5):  # a click right after start-up is sometimes not taken
         xdotool("mousemove", str(icon.center().x()), str(icon.center().y()))
         pump(app, 0.3)
@@ -113,8 +118,32 @@ def child(tmp: Path) -> int:
     right = max(menu_rect.right(), icon.right()) + 8
     crop = f"{right - top_left.x()}x{menu_rect.bottom() + 24}+{top_left.x()}+0"
     screenshot(OUT / "tray-menu.png", crop)
+    # The runs being trained, as the menu lists them (the watch has looked by now).
+    active = next(a for a in tray.menu.actions() if a.objectName() == "active-runs")
+    spot = tray.menu.mapToGlobal(tray.menu.actionGeometry(active).center())
+    xdotool("mousemove", str(spot.x()), str(spot.y()))
+    runs_menu = active.menu()
+    wait(app, lambda: runs_menu is not None and runs_menu.isVisible(), 10)  # type: ignore[union-attr]
+    pump(app, 0.5)
+    hide_balloons(app, desktop)
+    rect = tray.menu.geometry().united(runs_menu.geometry())  # type: ignore[union-attr]
+    left = max(0, rect.left() - 8)
+    screenshot(OUT / "active-runs.png",
+               f"{rect.right() + 8 - left}x{rect.bottom() + 16}+{left}+0")  # fmt: skip
     xdotool("key", "Escape", "key", "Escape")
     pump(app, 0.5)
+    # A run that ends is told (Qt's own balloon by the icon on a desktop without a
+    # notification service), and so is a project whose share is gone.
+    from mlflow import MlflowClient
+
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"  # this process's client, not the servers'
+    hide_balloons(app, desktop)
+    MlflowClient(store.as_uri()).set_terminated(runs[0])
+    shot_balloon(app, desktop, OUT / "run-notification.png")
+    failing = tray_app.controller.find("DRA emitter classification")
+    assert failing is not None
+    manager.start(failing)
+    shot_balloon(app, desktop, OUT / "failure-notification.png")
     for name, widget in scenes(tray_app.controller).items():
         widget.move(40, 60)
         widget.show()
@@ -139,6 +168,56 @@ def scenes(controller):  # type: ignore[no-untyped-def]
     editor.store_edit.setText("/mnt/iserver/UserDev/ai/mlflow/dra/mlruns")
     editor.save()  # refused, as after a click on Save: every error shows
     return {"settings": settings, "editor": editor}
+
+
+def training(store: Path, name: str) -> str:
+    """A run left RUNNING by the mlflow client with a few metric steps, as a training script
+    in progress leaves it; its id."""
+    code = (
+        "import os, sys, mlflow\nos.environ['MLFLOW_ALLOW_FILE_STORE'] = 'true'\n"
+        "mlflow.set_tracking_uri(sys.argv[1])\nmlflow.set_experiment('dra_train_002_sweep')\n"
+        "run = mlflow.start_run(run_name=sys.argv[2])\n"
+        "for step in range(0, 130, 10):\n"
+        "    mlflow.log_metric('loss', round(1.0 / (1 + step / 20), 3), step=step)\n"
+        "print(run.info.run_id, flush=True)\nos._exit(0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, store.as_uri(), name], check=True,
+                         capture_output=True, text=True)  # fmt: skip
+    return out.stdout.split()[-1]
+
+
+def balloons(app, desktop) -> list:  # type: ignore[no-untyped-def]
+    """Qt's notification balloons on screen (tool-tip windows)."""
+    from PySide6.QtCore import Qt
+
+    tip = Qt.WindowType.ToolTip
+    shown = [w for w in app.topLevelWidgets() if w is not desktop and w.isVisible()]
+    return [w for w in shown if w.windowFlags() & tip == tip]
+
+
+def hide_balloons(app, desktop) -> None:  # type: ignore[no-untyped-def]
+    """No balloon, and no tool tip of the icon (the pointer rests on it after a click)."""
+    from PySide6.QtWidgets import QToolTip
+
+    for balloon in balloons(app, desktop):
+        balloon.hide()
+    QToolTip.hideText()
+    for window in app.topLevelWidgets():  # a log a click on a failure's notice opened
+        if type(window).__name__ == "LogViewer":
+            window.close()
+    pump(app, 0.3)
+
+
+def shot_balloon(app, desktop, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Wait for Qt's next notification balloon and take its picture."""
+    from PySide6.QtWidgets import QToolTip
+
+    wait(app, lambda: bool(balloons(app, desktop)), 60)
+    QToolTip.hideText()
+    pump(app, 0.8)
+    frame = balloons(app, desktop)[-1].frameGeometry()
+    screenshot(path, f"{frame.width()}x{frame.height()}+{frame.x()}+{frame.y()}")
+    hide_balloons(app, desktop)
 
 
 def pump(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
