@@ -24,7 +24,9 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.runs.watched import opened_now, stale
 from launcher.model.stores import StoreError
-from launcher.server.manager import ServerManager, State, emit
+from launcher.server.manager import ServerManager
+from launcher.server.signals import emit
+from launcher.server.state import State
 from launcher.server.store_watch import StoreWatch
 from launcher.ui.common.password_dialog import ask_if_missing
 from launcher.ui.fast_view import FastViews

@@ -6,7 +6,8 @@ same thing for the same state, so the wording lives here once.
 
 from __future__ import annotations
 
-from launcher.server.manager import ServerManager, State
+from launcher.server.manager import ServerManager
+from launcher.server.state import State
 from launcher.server.store_watch import StoreWatch
 
 

@@ -139,7 +139,7 @@ class Updates(QObject):
             emit(self._notify, f"MLflow Launcher {offer.release.version} is available",
                  "Choose \"Update to …\" in the menu to install it.", "info", "")  # fmt: skip
         if was != offer:
-            self.changed.emit()
+            emit(self.changed)
 
     def _check_failed(self, exc: BaseException) -> None:
         self.checking = False

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QWidget
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
+from launcher.server.signals import emit
 from launcher.ui.common.widgets import named
 from launcher.ui.common.workers import run_in_thread
 
@@ -65,4 +66,4 @@ class DoctorCheck(QObject):
 
     def _reset(self) -> None:
         self.button.setText("Check")
-        self.finished.emit()
+        emit(self.finished)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from launcher.model.extra_args import join_args, split_args
 from launcher.model.project import Project, ProjectError, validate
 from launcher.model.stores import Store, StoreError, StoreKind, parse_store
-from launcher.server.manager import State
+from launcher.server.state import State
 from launcher.ui.common.icons import app_icon
 from launcher.ui.common.notes import held_note, show_note
 from launcher.ui.common.widgets import beside, named

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
 
 from launcher.server.python.interpreters import Interpreter
+from launcher.server.signals import emit
 from launcher.ui.common.dialogs import mlflow_version
 from launcher.ui.common.notes import held_note, show_note
 from launcher.ui.common.widgets import named
@@ -36,7 +37,7 @@ class PythonPicker(QWidget):
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.combo.setMinimumContentsLength(40)
-        self.combo.currentTextChanged.connect(lambda _text: self.changed.emit())
+        self.combo.currentTextChanged.connect(lambda _text: emit(self.changed))
         self.note = held_note(lines=2)
         browse = named(QPushButton("Browse…"), "browse-python")
         browse.clicked.connect(self._browse)
@@ -89,7 +90,7 @@ class PythonPicker(QWidget):
             self.combo.setCurrentIndex(index)
         self.combo.blockSignals(False)
         self._say_found(found)
-        self.changed.emit()
+        emit(self.changed)
 
     def _say_found(self, found: list[Interpreter]) -> None:
         if any(i.python for i in found):

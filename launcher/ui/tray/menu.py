@@ -16,7 +16,7 @@ from launcher.model.catalog import Listed
 from launcher.model.menu_layout import FLAT_LIMIT
 from launcher.model.project import Project
 from launcher.model.stores import StoreError, StoreKind
-from launcher.server.manager import State
+from launcher.server.state import State
 from launcher.ui.common.icons import project_icon
 from launcher.ui.controller import Controller
 from launcher.ui.team import label, tooltip

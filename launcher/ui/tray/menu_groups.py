@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMenu
 from launcher.model.catalog import Listed
 from launcher.model.menu_layout import Group, layout
 from launcher.model.stores import StoreError
-from launcher.server.manager import State
+from launcher.server.state import State
 from launcher.ui.controller import Controller
 from launcher.ui.tray.project_finder import SHORTCUT, ProjectFinder, Row
 

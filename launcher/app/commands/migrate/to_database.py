@@ -1,6 +1,6 @@
 """``mlflow-launcher migrate NAME --to postgresql://... [--artifacts DIR] [--switch]``.
 
-The team-database half of the ``migrate`` command (``migrate.py`` parses and dispatches here
+The team-database half of the ``migrate`` command (``command.py`` parses and dispatches here
 when ``--to`` is a database URL). The password is never taken from argv: a URL without one gets
 it from ``MLFLOW_LAUNCHER_DB_PASSWORD`` or, on a terminal, a prompt; every message shows the URL
 redacted. A refusal, failure or cancel leaves the database and the config as they were.
