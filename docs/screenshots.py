@@ -107,24 +107,14 @@ def child(tmp: Path) -> int:
             wait(app, tray.menu.isVisible, 2)
             break
     wait(app, tray.menu.isVisible, 1)
-    entry = next(a for a in tray.menu.actions() if a.objectName() == "project:Team share")
-    spot = tray.menu.mapToGlobal(tray.menu.actionGeometry(entry).center())
-    xdotool("mousemove", str(spot.x()), str(spot.y()))
-    sub = entry.menu()
-    wait(app, lambda: sub is not None and sub.isVisible(), 10)  # type: ignore[union-attr]
-    pump(app, 0.5)
+    sub = hover(app, tray.menu, "project:Team share")
     menu_rect = tray.menu.geometry().united(sub.geometry())  # type: ignore[union-attr]
     top_left = QPoint(max(0, menu_rect.left() - 24), 0)
     right = max(menu_rect.right(), icon.right()) + 8
     crop = f"{right - top_left.x()}x{menu_rect.bottom() + 24}+{top_left.x()}+0"
     screenshot(OUT / "tray-menu.png", crop)
     # The runs being trained, as the menu lists them (the watch has looked by now).
-    active = next(a for a in tray.menu.actions() if a.objectName() == "active-runs")
-    spot = tray.menu.mapToGlobal(tray.menu.actionGeometry(active).center())
-    xdotool("mousemove", str(spot.x()), str(spot.y()))
-    runs_menu = active.menu()
-    wait(app, lambda: runs_menu is not None and runs_menu.isVisible(), 10)  # type: ignore[union-attr]
-    pump(app, 0.5)
+    runs_menu = hover(app, tray.menu, "active-runs")
     hide_balloons(app, desktop)
     rect = tray.menu.geometry().united(runs_menu.geometry())  # type: ignore[union-attr]
     left = max(0, rect.left() - 8)
@@ -168,6 +158,17 @@ def scenes(controller):  # type: ignore[no-untyped-def]
     editor.store_edit.setText("/mnt/iserver/UserDev/ai/mlflow/dra/mlruns")
     editor.save()  # refused, as after a click on Save: every error shows
     return {"settings": settings, "editor": editor}
+
+
+def hover(app, menu, name: str):  # type: ignore[no-untyped-def]
+    """Point at the menu's entry ``name`` (its object name) and return its submenu, shown."""
+    entry = next(a for a in menu.actions() if a.objectName() == name)
+    spot = menu.mapToGlobal(menu.actionGeometry(entry).center())
+    xdotool("mousemove", str(spot.x()), str(spot.y()))
+    sub = entry.menu()
+    wait(app, lambda: sub is not None and sub.isVisible(), 10)
+    pump(app, 0.5)
+    return sub
 
 
 def training(store: Path, name: str) -> str:
