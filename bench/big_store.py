@@ -2,8 +2,8 @@
 a fast view (its read-only local copy).
 
 Builds a folder store with the mlflow client (one experiment, 1,000 runs by default, each with
-5 params, 5 metrics of 10 steps and 3 tags, written with ``log_batch``), times the migration
-(``mlflow-launcher migrate``: MLflow's converter plus the launcher's check) and a fast-view
+5 params, 5 metrics of 10 steps and 3 tags, written with ``log_batch``), times the move
+(``mlflow-launcher move``: MLflow's converter plus the launcher's check) and a fast-view
 fast view, then starts the three servers and times, alternately so machine noise hits all
 alike, the two requests the UI sends first: the runs page (``runs/search``, 100 runs, newest
 first) and the experiment list (``experiments/search``). Prints medians and the ratios
@@ -31,10 +31,8 @@ from launcher.model.paths import AppPaths  # noqa: E402
 from launcher.model.project import Project  # noqa: E402
 from launcher.server import access_key  # noqa: E402
 from launcher.server.process import MlflowServer  # noqa: E402
-from launcher.server.stores import (  # noqa: E402
-    fast_view,
-    migration,
-)
+from launcher.server.stores import fast_view  # noqa: E402
+from launcher.server.stores.move import to_sqlite  # noqa: E402
 
 
 def build_store(root: Path, runs: int) -> str:
@@ -98,7 +96,7 @@ def main() -> int:
 
     folder = Project(name="folder", store=str(store))
     started = time.perf_counter()
-    result = migration.migrate(migration.plan(folder, paths, str(work / "big.db")), paths)
+    result = to_sqlite.move(to_sqlite.plan(folder, paths, str(work / "big.db")), paths)
     migrate_seconds = time.perf_counter() - started
     assert result.ok, result.report()
     started = time.perf_counter()
@@ -155,7 +153,7 @@ def main() -> int:
             f"{m['experiments']:>9.3f}s {m['experiments'] / base['experiments']:>6.3f}"
         )
     print(
-        f"migration (MLflow's converter + the launcher's check): {migrate_seconds:.1f} s; "
+        f"move to SQLite (MLflow's converter + the launcher's check): {migrate_seconds:.1f} s; "
         f"fast view built: {fast_view_seconds:.1f} s"
     )
     return 0

@@ -2,7 +2,7 @@
 
 The installed tray keeps a warm host (``launcher/server/warm/host_pool.py``): a server process
 with MLflow imported that serves every project of its Python environment, started through
-``lifeline.spawn`` into the launcher's Job Object (KILL_ON_JOB_CLOSE), importing in a thread at
+``spawn.spawn`` into the launcher's Job Object (KILL_ON_JOB_CLOSE), importing in a thread at
 THREAD_PRIORITY_BELOW_NORMAL (``launcher/server/child/warm_up.py``). This step proves, with the
 UNC projects of the step before:
 

@@ -14,7 +14,7 @@ log files, its config) or asks the server over HTTP, and looks for leftover proc
    / the UI, the experiments API must list the store's experiments, and an MLflow client on Linux
    logs params, metrics, an artifact and a registered model through it. Stopped with Ctrl-C
    (SIGINT, which Wine turns into CTRL_C_EVENT): the port closes and no process of ours is left.
-   Served a second time, the CLI is SIGKILLed: its server must go too (Job Object / lifeline).
+   Served a second time, the CLI is SIGKILLed: its server must go too (Job Object / lifeline pipe).
    Whether the windowed exe's own stdout reaches a pipe is recorded (not required).
 3. The tray: MLflowLauncher.exe with no arguments; its log must say it came up on Qt's `windows`
    platform with a tray icon; Wine's system tray window must exist. The icon is right-clicked to

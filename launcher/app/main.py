@@ -24,9 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == protocol.SERVE_CHILD_FLAG:
         # The frozen exe re-launched as a server: sys.executable is the exe, not a Python.
-        from launcher.server.child import main as child
+        from launcher.server.child import commands
 
-        return child.main(args[1:])
+        return commands.main(args[1:])
     if not args:
         from launcher.app import headless
 

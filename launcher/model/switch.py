@@ -1,4 +1,4 @@
-"""Pointing a project at the database its folder store was migrated to, losing nothing.
+"""Pointing a project at the database its folder store was moved to, losing nothing.
 
 Pure config: the project keeps its name, prefix and settings and gets the new store; the old
 store stays in the menu as a second project, "NAME (folder)" (or "NAME (sqlite)" when a SQLite

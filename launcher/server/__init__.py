@@ -4,7 +4,7 @@
   the lifeline and process tree that leave no orphan, access keys, the log, the store watch;
 - ``checks/``: the pre-flight a start and ``doctor`` share, and naming why a server failed;
 - ``stores/``: reading stores (schema, experiments, discovery, shares, folder cost), the
-  migration to SQLite and the fast view;
+  fast view) and ``stores/move/``: moving a store to SQLite or a team database;
 - ``python/``: which Python serves a project, and the exact command and environment it gets;
 - ``warm/``: the host processes that serve many projects each, one kept warm before a click;
 - ``child/``: the code that runs inside the server process, in the project's own Python

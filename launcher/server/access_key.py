@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from launcher.model import atomic
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.child.access_gate import KEY_ENV, PROJECT_ENV, QUERY_PARAM
+from launcher.server.child import protocol
 
 if TYPE_CHECKING:
     from launcher.server.python.server_command import ServerCommand
@@ -65,7 +65,7 @@ def key_for_start(project: Project, paths: AppPaths, port: int) -> str:
 
 def child_env(key: str, project: Project) -> dict[str, str]:
     """What the server process is given (merged into its environment)."""
-    return {KEY_ENV: key, PROJECT_ENV: project.name}
+    return {protocol.ACCESS_KEY_VAR: key, protocol.PROJECT_VAR: project.name}
 
 
 def guard(
@@ -127,7 +127,7 @@ def with_key(url: str, key: str | None) -> str:
         return url
     before, hash_, fragment = url.partition("#")
     parts = urllib.parse.urlsplit(before)
-    query = urllib.parse.urlencode({QUERY_PARAM: key})
+    query = urllib.parse.urlencode({protocol.ACCESS_KEY_PARAM: key})
     query = f"{parts.query}&{query}" if parts.query else query
     return urllib.parse.urlunsplit(parts._replace(query=query)) + hash_ + fragment
 
@@ -147,10 +147,10 @@ def split_key(url: str) -> tuple[str, str | None]:
     before, hash_, fragment = url.partition("#")
     parts = urllib.parse.urlsplit(before)
     pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    keys = [v for k, v in pairs if k == QUERY_PARAM]
+    keys = [v for k, v in pairs if k == protocol.ACCESS_KEY_PARAM]
     if not keys:
         return url, None
-    query = urllib.parse.urlencode([(k, v) for k, v in pairs if k != QUERY_PARAM])
+    query = urllib.parse.urlencode([(k, v) for k, v in pairs if k != protocol.ACCESS_KEY_PARAM])
     return urllib.parse.urlunsplit(parts._replace(query=query)) + hash_ + fragment, keys[0]
 
 

@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import Store, StoreKind, redact
-from launcher.server import access_key, lifeline, ports, process_tree, rest
+from launcher.server import access_key, ports, process_tree, rest, spawn
 from launcher.server.checks import preflight
 from launcher.server.checks.failures import Cause, Failure, ServerFailed, classify
 from launcher.server.child import protocol
@@ -324,7 +324,7 @@ class MlflowServer:
                 return failure
         self._log.note("=== " + redact(" ".join(cmd.argv)))
         try:
-            proc = lifeline.spawn(cmd.argv, cwd=cmd.cwd, env=cmd.env)
+            proc = spawn.spawn(cmd.argv, cwd=cmd.cwd, env=cmd.env)
         except OSError as exc:
             return Failure(Cause.PYTHON_MISSING, f"could not run {cmd.argv[0]}: {exc}")
         with self._lock:

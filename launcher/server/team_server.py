@@ -43,7 +43,7 @@ from launcher.model import atomic, credentials
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError, StoreKind
-from launcher.server import tls
+from launcher.server import spawn, tls
 from launcher.server.checks.failures import Failure
 from launcher.server.process import MlflowServer
 from launcher.server.python import environment
@@ -130,11 +130,11 @@ def check_store(project: Project) -> str:
             f"{project.name!r} is a SQLite file on {share}: SQLite's locking over a network is "
             "unreliable and corrupts the file when several processes write (sqlite.org, "
             '"SQLite Over a Network"). A team server on SQLite needs the file on this PC\'s own '
-            "disk (copy it here), or a team database: mlflow-launcher migrate "
+            "disk (copy it here), or a team database: mlflow-launcher move "
             f"{project.name!r} --to postgresql://USER@HOST/DB --switch"
         )
     move = (
-        f"move it first: mlflow-launcher migrate {project.name!r} "
+        f"move it first: mlflow-launcher move {project.name!r} "
         "--to postgresql://USER@HOST/DB --switch"
     )
     if store.kind is StoreKind.FOLDER:
@@ -282,13 +282,7 @@ def has_auth_app(python: str) -> bool:
     if env.own:
         return importlib.util.find_spec("flask_wtf") is not None
     try:
-        done = subprocess.run(
-            [env.python, "-c", "import flask_wtf"],
-            capture_output=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        done = spawn.run([env.python, "-c", "import flask_wtf"], timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0

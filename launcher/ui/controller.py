@@ -255,10 +255,10 @@ class Controller(QObject):
         return views
 
     def move_to(self, name: str) -> None:
-        """The "Move to…" dialog of a folder or SQLite store (settings/migrate_dialog.py): a new
+        """The "Move to…" dialog of a folder or SQLite store (settings/move_dialog.py): a new
         SQLite file or a team database; a switch saves the password in the credential store."""
         from launcher.model.switch import switch_to_database
-        from launcher.ui.settings.migrate_dialog import MigrateDialog
+        from launcher.ui.settings.move_dialog import MoveDialog
 
         project = self._project_or_warn(name)
         if project is None or self.is_team(name):
@@ -271,7 +271,7 @@ class Controller(QObject):
             self.update_config(change)
 
         self.windows.show(
-            f"migrate:{name}", MigrateDialog, lambda: MigrateDialog(project, self.paths, switch)
+            f"move:{name}", MoveDialog, lambda: MoveDialog(project, self.paths, switch)
         )
 
     def save_project(self, old_name: str, project: Project) -> None:

@@ -225,7 +225,7 @@ def test_a_folder_store_is_refused(
     assert run_cli(["team-server", "SHARE"], paths=paths) == 1
     message = capsys.readouterr().err.strip().splitlines()
     assert len(message) == 1
-    assert "needs a team database" in message[0] and "migrate" in message[0]
+    assert "needs a team database" in message[0] and "mlflow-launcher move" in message[0]
     assert "--to postgresql://" in message[0]
 
 
@@ -242,7 +242,7 @@ def test_a_sqlite_file_on_a_share_is_refused_with_the_reason_and_a_local_one_is_
         team_server.check_store(project)
     message = str(refused.value)
     assert "network file system (cifs)" in message and "SQLite Over a Network" in message
-    assert "this PC's own disk" in message and "migrate" in message
+    assert "this PC's own disk" in message and "mlflow-launcher move" in message
 
 
 def test_boot_units_hold_the_command_and_no_secret(

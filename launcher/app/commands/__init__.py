@@ -3,7 +3,7 @@
 ``launcher.app.cli`` only parses and dispatches; every command lives here. A module's
 ``register(sub)`` adds its subparser(s) and sets ``handler`` on each:
 ``p.set_defaults(handler=run)`` where ``run`` takes ``(args, store)`` and returns an exit code.
-A new capability (a migration, an access key, ...) gets a module of its own, listed in
+A new capability (a move, an access key, ...) gets a module of its own, listed in
 :data:`MODULES`; what the commands share is in ``common``.
 """
 
@@ -23,8 +23,8 @@ MODULES: tuple[str, ...] = (
     "quit",
     "config",
     "url",
-    "migrate.command",
-    "migrate.gather",
+    "move.command",
+    "move.gather",
     "refresh",
     "credentials",
     "team.server",

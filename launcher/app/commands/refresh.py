@@ -16,7 +16,8 @@ from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, UsageError, err, fi
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.stores import fast_view, migration
+from launcher.server.stores import fast_view
+from launcher.server.stores.move.child_run import MoveError, Step
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +47,7 @@ def ensure(project: Project, paths: AppPaths) -> bool:
 def build(project: Project, paths: AppPaths) -> bool:
     live = sys.stderr.isatty()
 
-    def progress(step: migration.Step) -> None:
+    def progress(step: Step) -> None:
         if live:
             print(f"\r{step.describe():<60}", end="", file=sys.stderr, flush=True)
 
@@ -58,7 +59,7 @@ def build(project: Project, paths: AppPaths) -> bool:
         cancel.set()
         err("\nCancelled; the previous view (if any) is unchanged.")
         return False
-    except migration.MigrationError as exc:
+    except MoveError as exc:
         err(("\n" if live else "") + f"error: {exc}")
         return False
     if live:

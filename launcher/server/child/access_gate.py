@@ -18,8 +18,7 @@ through only when it carries that key:
 The key is removed from the request's query string before uvicorn logs the request line, so it
 never reaches a log file.
 
-Loaded by ``child/main.py`` beside itself, inside the project's Python environment: standard library
-only, nothing from ``launcher``.
+Standard library only, like every module of this package (it runs in the project's Python).
 """
 
 from __future__ import annotations
@@ -30,11 +29,8 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-KEY_ENV = "_MLFLOW_LAUNCHER_ACCESS_KEY"
-"""The key, from the launcher to the child; the child removes it from its environment at once."""
-PROJECT_ENV = "_MLFLOW_LAUNCHER_PROJECT"
-"""The project's name, for the page that says how to open it (not a secret)."""
-QUERY_PARAM = "launcher_key"
+from . import protocol
+
 COOKIE_PREFIX = "mlflow-launcher-"
 
 Scope = MutableMapping[str, Any]
@@ -151,13 +147,13 @@ class AccessGate:
 def _take_key(scope: Scope) -> bytes | None:
     """The key given in the query string, removed from it in place (uvicorn logs the scope's)."""
     query = bytes(scope.get("query_string") or b"")
-    if QUERY_PARAM.encode() not in query:
+    if protocol.ACCESS_KEY_PARAM.encode() not in query:
         return None
     given: bytes | None = None
     kept = []
     for pair in query.split(b"&"):
         name, _, value = pair.partition(b"=")
-        if urllib.parse.unquote_to_bytes(name) == QUERY_PARAM.encode():
+        if urllib.parse.unquote_to_bytes(name) == protocol.ACCESS_KEY_PARAM.encode():
             given = urllib.parse.unquote_to_bytes(value)
         elif pair:
             kept.append(pair)
@@ -170,8 +166,8 @@ def wrap_from_environ(app: App, port: int) -> App:
 
     The variables are removed from the environment, so nothing MLflow starts inherits the key.
     """
-    key = os.environ.pop(KEY_ENV, "")
-    project = os.environ.pop(PROJECT_ENV, "")
+    key = os.environ.pop(protocol.ACCESS_KEY_VAR, "")
+    project = os.environ.pop(protocol.PROJECT_VAR, "")
     if not key:
         return app
     prefix = os.environ.get("_MLFLOW_STATIC_PREFIX", "")

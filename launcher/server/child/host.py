@@ -1,6 +1,7 @@
 """A host: one server process that serves any number of projects of one Python environment.
 
-Run by ``main.py host --host H`` (frozen: ``launcher.exe --serve-child host --host H``). Its life:
+Run by ``commands.py host --host H`` (frozen: ``launcher.exe --serve-child host --host H``).
+Its life:
 
 1. Import MLflow's server ahead, in a low-priority thread (``warm_up.py``; ``--priority
    normal`` when a click waits for it), install the per-project routing (``routing.py``), then
@@ -24,8 +25,7 @@ serves that project elsewhere.
 Every line a project's requests write (uvicorn's access log, MLflow's warnings, tracebacks) is
 prefixed with ``LAUNCHER-LINE:NAME<TAB>``, so the launcher puts it in that project's log.
 
-Standard library only at module level; siblings are loaded through the ``sibling`` callable
-``main.py`` passes in.
+Standard library only at module level, like every module of this package.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ import traceback
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
+
+from . import access_gate, protocol, readonly_guard, routing, stdin_pipe, warm_up
+from .serve import bind_socket
 
 MOUNT_TIMEOUT = 60.0
 
@@ -180,17 +183,12 @@ class Host:
     def __init__(
         self,
         host: str,
-        sibling: Callable[[str], Any],
-        bind: Callable[[str, int], socket.socket],
         say: Callable[[dict[str, Any]], None],
         started_with: dict[str, str],
     ) -> None:
         self.host = host
-        self.sibling = sibling
-        self.bind = bind
         self.say = say
         self.started_with = started_with
-        self.routing = sibling("routing")
         self.mounted: dict[str, _Mounted] = {}
         self._lock = threading.Lock()
 
@@ -246,7 +244,7 @@ class Host:
         env = {str(k): str(v) for k, v in dict(request["env"]).items()}
         started = request.get("started_with")
         started_with = self.started_with if started is None else dict(started)
-        differing = self.routing.differing(started_with, env)
+        differing = routing.differing(started_with, env)
         if differing:
             raise _Refused(
                 "host-mismatch", "settings read at import differ: " + ", ".join(differing)
@@ -255,7 +253,7 @@ class Host:
             if name in self.mounted:
                 raise _Refused("host", f"{name} is mounted already")
         try:
-            sock = self.bind(self.host, int(request.get("port") or 0))
+            sock = bind_socket(self.host, int(request.get("port") or 0))
         except OSError as exc:
             raise _Refused("port-taken", f"cannot listen on {self.host}: {exc}") from None
         port = int(sock.getsockname()[1])
@@ -268,8 +266,8 @@ class Host:
         registry = env.get("_MLFLOW_SERVER_REGISTRY_STORE") or store
         routed.setdefault("MLFLOW_TRACKING_URI", _with_password(store, password))
         routed.setdefault("MLFLOW_REGISTRY_URI", _with_password(registry, password))
-        project = self.routing.Project(name, routed, _make)
-        current = self.routing.CURRENT
+        project = routing.Project(name, routed, _make)
+        current = routing.CURRENT
         token = current.set(project)
         try:  # open the stores now, as a server of its own does before it listens
             project.target("_tracking_store")
@@ -302,21 +300,20 @@ class Host:
         from mlflow.server.fastapi_app import app
 
         front: Any = app
-        message = env.get("_LAUNCHER_READ_ONLY")
-        if message:  # a fast view: readonly_guard.py
-            front = self.sibling("readonly_guard").ReadOnly(front, message)
-        key = env.get("_MLFLOW_LAUNCHER_ACCESS_KEY", "")
+        message = env.get(protocol.READ_ONLY_VAR)
+        if message:  # a fast view
+            front = readonly_guard.ReadOnly(front, message)
+        key = env.get(protocol.ACCESS_KEY_VAR, "")
         if key:
-            gate = self.sibling("access_gate")
-            front = gate.AccessGate(
+            front = access_gate.AccessGate(
                 front,
                 key,
                 port=port,
                 prefix=os.environ.get("_MLFLOW_STATIC_PREFIX", ""),
-                project=env.get("_MLFLOW_LAUNCHER_PROJECT", ""),
+                project=env.get(protocol.PROJECT_VAR, ""),
             )
         config = uvicorn.Config(
-            _Front(front, project, self.routing.CURRENT),
+            _Front(front, project, routing.CURRENT),
             host=self.host,
             port=port,
             log_config=None,
@@ -327,7 +324,7 @@ class Host:
 
     def _serve(self, server: Any, sock: socket.socket, project: Any) -> None:
         """A project's own thread and event loop, named for it from the start."""
-        self.routing.CURRENT.set(project)
+        routing.CURRENT.set(project)
         try:
             server.run(sockets=[sock])
         except BaseException:
@@ -366,19 +363,8 @@ class _Refused(Exception):
         self.kind = kind
 
 
-def run(
-    host: str,
-    sibling: Callable[[str], Any],
-    bind: Callable[[str, int], socket.socket],
-    error: Callable[[str, str], None],
-    *,
-    low: bool = True,
-) -> int:
+def run(host: str, *, low: bool = True) -> int:
     """The host's life (see the module docstring); returns only by exiting the process."""
-    protocol = sibling("protocol")
-    pipe = sibling("stdin_pipe")
-    warm_up = sibling("warm_up")
-    routing = sibling("routing")
 
     def say(payload: dict[str, Any]) -> None:
         out = sys.__stdout__ or sys.stdout
@@ -398,18 +384,16 @@ def run(
                 return
         the_host[0].handle(line)
 
-    pipe.follow(closing.set, on_line)
+    stdin_pipe.follow(closing.set, on_line)
     failed, priority = warm_up.import_in_thread(low)
     if failed is not None:
-        error("mlflow-missing", f"{type(failed).__name__}: {failed}")
+        protocol.error("mlflow-missing", f"{type(failed).__name__}: {failed}")
         return _leave(protocol.EXIT_MLFLOW_MISSING)
     from mlflow.server import handlers
 
     routing.install(handlers)
     _tag_output(routing.CURRENT.get, protocol.LINE_MARK)
-    for front in ("access_gate", "readonly_guard"):  # loaded once, before mounts run in threads
-        sibling(front)
-    host_obj = Host(host, sibling, bind, say, started_with)
+    host_obj = Host(host, say, started_with)
     say({"event": "warm", "import_priority": priority})
     with lock:
         the_host.append(host_obj)

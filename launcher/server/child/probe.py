@@ -1,6 +1,6 @@
 """What the launcher needs to know about a Python environment's MLflow, without importing it.
 
-Run as ``main.py probe`` in another interpreter, and called in-process for the launcher's own
+Run as ``commands.py probe`` in another interpreter, and called in-process for the launcher's own
 (:mod:`launcher.server.python.environment`). Standard library only.
 """
 

@@ -2,11 +2,12 @@
 made there would be silently lost at the next refresh, so every request that could change data
 is refused with an MLflow-style JSON error that says why and how to open the live store.
 
-Standard library only: ``child/main.py`` loads this file from beside itself inside the project's
-Python environment. Deny by default: GET and HEAD (reads) pass, and of the other methods only
-the POST endpoints that MLflow uses for searches and batch reads (listed in
-:data:`READ_ONLY_POSTS`, checked against MLflow's endpoint list by the tests). GraphQL passes:
-its "mutations" are the two searches the UI sends through it (the tests check that too).
+Standard library only, like every module of this package (it runs in the project's Python). Set
+``protocol.READ_ONLY_VAR`` (to the refusal's message) to serve a project read-only. Deny by
+default: GET and HEAD (reads) pass, and of the other methods only the POST endpoints that MLflow
+uses for searches and batch reads (listed in :data:`READ_ONLY_POSTS`, checked against MLflow's
+endpoint list by the tests). GraphQL passes: its "mutations" are the two searches the UI sends
+through it (the tests check that too).
 """
 
 from __future__ import annotations
@@ -15,9 +16,6 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-READ_ONLY_ENV = "_LAUNCHER_READ_ONLY"
-"""Set (to the refusal's message) in a server's environment to serve it read-only."""
 
 READ_ONLY_POSTS = frozenset(
     {

@@ -32,7 +32,7 @@ What is per project, and how it is routed:
 Outside any project (a thread MLflow starts without copying the context), the proxies refuse
 and the routed variables read as unset: a request can fail, never reach another project.
 
-Standard library only: loaded beside ``main.py`` in the project's Python.
+Standard library only, like every module of this package.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ import contextvars
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from . import protocol
 
 ROUTED_VARS = frozenset(
     {
@@ -58,9 +60,7 @@ ROUTED_VARS = frozenset(
 )
 """Variables read while serving, one value per project (see the module docstring)."""
 
-LAUNCHER_VARS = frozenset(
-    {"_MLFLOW_LAUNCHER_ACCESS_KEY", "_MLFLOW_LAUNCHER_PROJECT", "_LAUNCHER_READ_ONLY"}
-)
+LAUNCHER_VARS = frozenset({protocol.ACCESS_KEY_VAR, protocol.PROJECT_VAR, protocol.READ_ONLY_VAR})
 """The launcher's own per-project settings, taken by the project's front when it is mounted
 (access_gate.py, readonly_guard.py); never in the process environment."""
 LATE_VARS = ROUTED_VARS | LAUNCHER_VARS

@@ -4,7 +4,7 @@ Every server process reads it: the launcher holds the other end, so its closing 
 launcher killed hard) is the moment to stop, and a host also gets its mount and unmount
 requests there, one JSON object a line. One reader for every child, safe on Windows.
 
-Standard library only: loaded beside ``main.py`` in the project's Python.
+Standard library only, like every module of this package.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import sys
 import threading
 from collections.abc import Callable
 from typing import BinaryIO
+
+from . import protocol
 
 
 def own_stdin() -> BinaryIO:
@@ -56,3 +58,25 @@ def follow(on_close: Callable[[], None], on_line: Callable[[bytes], None] | None
         on_close()
 
     threading.Thread(target=run, name="launcher-pipe", daemon=True).start()
+
+
+class Commit:
+    """A move's go-ahead to commit, asked for on standard output and given on the pipe.
+
+    Without it a cancel (the launcher killing the child) could land in the milliseconds after
+    the commit, and the launcher would say "nothing was written" of a database holding the copy.
+    Now the launcher answers :data:`protocol.COMMIT_GO` only if the user has not cancelled, and
+    refuses a cancel once it has: a cancel either comes before the commit or not at all.
+    """
+
+    def __init__(self) -> None:
+        self._go = threading.Event()
+
+    def on_line(self, line: bytes) -> None:
+        if line.strip() == protocol.COMMIT_GO.encode():
+            self._go.set()
+
+    def ask(self) -> None:
+        """Ask, then wait: the pipe closing instead (a cancel) exits the process."""
+        print(protocol.COMMIT_MARK, flush=True)
+        self._go.wait()

@@ -5,7 +5,7 @@ and depends on no store, so a host (``host.py``) does it before any click, in a 
 priority so a user working on the machine does not feel it, together with what opening a store
 and the first request would otherwise import lazily.
 
-Standard library only at module level: loaded beside ``main.py`` in the project's Python.
+Standard library only at module level, like every module of this package.
 """
 
 from __future__ import annotations

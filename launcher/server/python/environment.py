@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import launcher
+from launcher.server import spawn
 from launcher.server.child import probe, protocol
 
 CHILD_SCRIPT = Path(protocol.SCRIPT)
@@ -45,7 +46,7 @@ class PythonEnv:
         return next(iter(self.heads)) if len(self.heads) == 1 else None
 
     def child_command(self, *args: str) -> list[str]:
-        """How to run the server process (``child/main.py``) here, frozen or not."""
+        """How to run the server process (``child/commands.py``) here, frozen or not."""
         if self.own and FROZEN:
             return [sys.executable, SERVE_CHILD_FLAG, *args]
         return [self.python, "-X", "utf8", str(CHILD_SCRIPT), *args]
@@ -100,16 +101,7 @@ def _own_env() -> PythonEnv:
 def _probe_other(python: str, _stamp: int) -> PythonEnv:
     env = PythonEnv(python, False, None, None, False).child_env(dict(os.environ))
     try:
-        out = subprocess.run(
-            [python, str(CHILD_SCRIPT), "probe"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            check=False,
-            **_no_window(),
-        )
+        out = spawn.run([python, str(CHILD_SCRIPT), "probe"], env=env, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise EnvironmentError_(f"Could not run {python}: {exc}") from exc
     try:
@@ -165,9 +157,3 @@ def migration_graph(mlflow_dir: str | None) -> tuple[frozenset[str], frozenset[s
         if down:
             parents.update(re.findall(r"['\"]([0-9a-zA-Z_]+)['\"]", down.group(1)))
     return frozenset(revisions), frozenset(revisions - parents)
-
-
-def _no_window() -> dict:
-    if os.name == "nt":
-        return {"creationflags": subprocess.CREATE_NO_WINDOW}  # type: ignore[attr-defined]
-    return {}

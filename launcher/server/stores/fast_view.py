@@ -2,7 +2,7 @@
 
 A team share that several people still log to cannot be moved by one person's click, and a
 folder store over SMB reads one file per run, param, tag and metric for every page. The fast
-view copies it with the same converter as the migration (``migration.convert``) into the
+view copies it with the same converter as a move to SQLite (``move.to_sqlite.convert``) into the
 launcher's data dir and serves that copy behind ``readonly_guard`` (a write there would be lost
 at the next refresh). Artifacts are not copied: the view keeps their URIs on the share.
 
@@ -32,8 +32,10 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import Store, parse_store
 from launcher.server.checks.failures import Cause, Failure, ServerFailed
-from launcher.server.child.readonly_guard import READ_ONLY_ENV
-from launcher.server.stores import migration
+from launcher.server.child import protocol
+from launcher.server.stores.move import to_sqlite
+from launcher.server.stores.move.child_run import MoveError, Step
+from launcher.server.stores.move.partial_files import partial_path, remove_partial
 
 PREFIX = "view-"
 STAMP = "%Y%m%d-%H%M%S-%f"
@@ -85,23 +87,23 @@ def refresh(
     project: Project,
     paths: AppPaths,
     *,
-    progress: Callable[[migration.Step], None] | None = None,
+    progress: Callable[[Step], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> View:
-    """Build a new view of ``project``'s folder store; raises migration.MigrationError."""
+    """Build a new view of ``project``'s folder store; raises MoveError."""
     taken = datetime.now()
     target = folder(paths, project) / f"{PREFIX}{taken.strftime(STAMP)}.db"
-    plan = migration.plan(replace(project, fast_view=False), paths, str(target))
+    plan = to_sqlite.plan(replace(project, fast_view=False), paths, str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}{migration.PARTIAL_MARK}{os.getpid()}")
+    temp = partial_path(target)
     log_path = paths.log_dir / "snapshots" / f"{project.slug}.log"
     try:
-        migration.convert(
+        to_sqlite.convert(
             plan, temp, log_path, progress or (lambda step: None), cancel or threading.Event()
         )
         os.replace(temp, target)
     finally:
-        migration.remove_partial(temp)
+        remove_partial(temp)
     prune(paths, project)
     return View(target, taken)
 
@@ -118,7 +120,7 @@ def serving_store(project: Project, paths: AppPaths) -> tuple[Store, View]:
     """The view to serve (built now when there is none yet), as a store."""
     try:
         snap = latest(paths, project) or refresh(project, paths)
-    except migration.MigrationError as exc:
+    except MoveError as exc:
         raise ServerFailed(
             Failure(Cause.STORE_UNREACHABLE, f"the fast view could not be built: {exc}")
         ) from exc
@@ -144,4 +146,4 @@ def guard_env(project: Project, snap: View, lean: bool) -> dict[str, str]:
                 "project's Python environment or extra server options rule out.",
             )
         )
-    return {READ_ONLY_ENV: read_only_message(project, snap)}
+    return {protocol.READ_ONLY_VAR: read_only_message(project, snap)}

@@ -90,7 +90,7 @@ def describe(listing: Listing | None, project_name: str) -> str:
         )
     parts.append(f"Folder stores lack {LACKING}.")
     parts.append(
-        f"Move it to SQLite: mlflow-launcher migrate {project_name!r} --switch (verified; the "
+        f"Move it to SQLite: mlflow-launcher move {project_name!r} --switch (verified; the "
         f"folder is not changed), or, for a share others still log to, a read-only fast view: "
         f"mlflow-launcher edit {project_name!r} --fast-view."
     )

@@ -1,9 +1,9 @@
 """Every record kind MLflow 3 keeps and ``mlflow.store.fs2db`` moves, counted on both sides.
 
-A migration's report says how many of each kind arrived, and a kind the check forgot is a kind
+A move's report says how many of each kind arrived, and a kind the check forgot is a kind
 that can silently go missing: this module is the one list of them (:data:`KINDS`, each with the
 SQL table that holds it), counted in a folder store by its files and in a SQL store by its
-tables. ``migration_verify`` compares the two counts for a folder -> SQLite move; a move to a
+tables. ``move.verify`` compares the two counts for a folder -> SQLite move; a move to a
 team database compares the SQLite file and the database table by table (``child/copy_db.py``)
 and reports these same kinds.
 

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from launcher.model import credentials
 from launcher.model.stores import Store, StoreKind
+from launcher.server import spawn
 from launcher.server.child.protocol import ERROR_MARK, STORE_URI_VAR
-from launcher.server.python.environment import PythonEnv, _no_window
+from launcher.server.python.environment import PythonEnv
 
 
 class SchemaState(str, Enum):
@@ -97,16 +98,7 @@ def store_env(store: Store, env: PythonEnv) -> dict[str, str]:
 
 def read_sql(store: Store, env: PythonEnv, timeout: float = 30) -> dict:
     """Ask the serving environment (which has the database driver) for the revision."""
-    out = subprocess.run(
-        env.child_command("revision"),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        env=store_env(store, env),
-        check=False,
-        **_no_window(),
-    )
+    out = spawn.run(env.child_command("revision"), env=store_env(store, env), timeout=timeout)
     if out.returncode != 0:
         raise OSError(_child_error(out.stderr or out.stdout) or f"exit code {out.returncode}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -198,14 +190,7 @@ def run_upgrade(store: Store, env: PythonEnv, cwd: str) -> tuple[int, list[str]]
 
     Returns the exit code and every line it wrote, for the server's log.
     """
-    proc = subprocess.run(
-        env.child_command("upgrade"),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=store_env(store, env),
-        cwd=cwd,
-        check=False,
-        **_no_window(),
+    proc = spawn.run(
+        env.child_command("upgrade"), env=store_env(store, env), cwd=cwd, merge_stderr=True
     )
-    return proc.returncode, proc.stdout.decode("utf-8", "replace").splitlines()
+    return proc.returncode, proc.stdout.splitlines()

@@ -6,7 +6,7 @@ command over and waits until its port listens; :meth:`Mount.unmount` closes it a
 host's output is split by project (``LAUNCHER-LINE:NAME``) into each project's log.
 
 Lifetime: a host is started like any server (its own session, stdin a pipe only the launcher
-holds, the Windows Job Object through :func:`lifeline.spawn`), so a killed launcher takes it
+holds, the Windows Job Object through :func:`spawn.spawn`), so a killed launcher takes it
 along. Plain Python, no Qt.
 """
 
@@ -26,7 +26,7 @@ from typing import IO
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import lifeline
+from launcher.server import spawn
 from launcher.server.child.protocol import HOST_MARK, LINE_MARK
 from launcher.server.child.routing import comparable
 from launcher.server.python import environment
@@ -330,7 +330,7 @@ def start_host(
     a click waits for it."""
     Path(command.cwd).mkdir(parents=True, exist_ok=True)
     argv = [*command.argv, "--priority", "low" if low_priority else "normal"]
-    proc = lifeline.spawn(argv, cwd=command.cwd, env=command.env)
+    proc = spawn.spawn(argv, cwd=command.cwd, env=command.env)
     host = Host(command, proc, on_warm=on_warm, on_exit=on_exit, on_idle=on_idle)
     assert proc.stdout is not None
     host.reader = threading.Thread(

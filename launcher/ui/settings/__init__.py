@@ -2,5 +2,6 @@
 
 ``settings_dialog`` is the list; ``project_editor`` edits one project with its fields
 (``python_picker``, ``store_browse``) and its Check (``doctor_check``); ``discover_dialog`` with
-``found_stores`` adds the stores under a folder; ``migrate_dialog`` moves a folder store.
+``found_stores`` adds the stores under a folder; ``move_dialog`` ("Move to…") moves a store
+to SQLite or a team database (``move_target``: its database fields).
 """

@@ -1,7 +1,7 @@
 """The "Move to…" dialog's team-database target: the database URL, its password (echo off) and
 the artifacts location, turned into the move's plan; and a refusal's named cause in plain words.
 
-The password is handed to ``database_move.plan`` exactly as the command line hands it (which puts
+The password is handed to ``move.to_database.plan`` exactly as the command line hands it (which puts
 it into the URL the child gets through its environment, never argv); it is never logged, and no
 text this module makes shows it: the plan's :attr:`~DatabasePlan.target` is the URL redacted.
 """
@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import redact, workspace_for, workspace_problem
-from launcher.server.stores import database_move, gather
-from launcher.server.stores.database_move import DatabasePlan
-from launcher.server.stores.migration import MigrationCancelled, MigrationError
+from launcher.server.stores.move import gather, to_database
+from launcher.server.stores.move.child_run import MoveCancelled, MoveError
+from launcher.server.stores.move.to_database import DatabasePlan
 from launcher.ui.common.widgets import beside, named
 
 CAUSES = {
@@ -45,12 +45,12 @@ CAUSES = {
     "workspace-exists": "The database already has a workspace of that name: pick another.",
     "target-duplicate": "The database already holds this store's records: was it gathered before?",
 }
-"""The named causes of ``child/copy_db.py`` and ``database_move``, as a user reads them."""
+"""The named causes of ``child/move/to_database.py`` and ``move.to_database``, in plain words."""
 
 
 def plain_cause(exc: BaseException) -> str:
     """The status line for a move that did not end: Cancelled, a named refusal, or Failed."""
-    if isinstance(exc, MigrationCancelled):
+    if isinstance(exc, MoveCancelled):
         return "Cancelled."
     cause = getattr(exc, "cause", None)
     if cause in CAUSES:
@@ -60,7 +60,7 @@ def plain_cause(exc: BaseException) -> str:
 
 def default_artifacts(project: Project) -> str:
     """Pre-filled as the command line defaults it: the project's own, else where they are."""
-    return project.artifacts or database_move.suggest_artifacts(project) or ""
+    return project.artifacts or to_database.suggest_artifacts(project) or ""
 
 
 class DatabaseFields(QWidget):
@@ -108,10 +108,10 @@ class DatabaseFields(QWidget):
             edit.setEnabled(enabled)
 
     def plan(self, paths: AppPaths) -> DatabasePlan:
-        """The move's plan (no connection yet); MigrationError says what is missing."""
+        """The move's plan (no connection yet); MoveError says what is missing."""
         url = self.url_edit.text().strip()
         if not url:
-            raise MigrationError(
+            raise MoveError(
                 "Give the database's URL: postgresql://user@host:5432/db or mysql://user@host/db "
                 "(an empty database; the password goes in its own field)."
             )
@@ -119,24 +119,24 @@ class DatabaseFields(QWidget):
         if workspace:
             problem = workspace_problem(workspace) or gather.target_problem(url)
             if problem:
-                raise MigrationError(problem[0].upper() + problem[1:])
-        elif not database_move.is_database_url(url):
-            raise MigrationError(f"{redact(url)} is not a PostgreSQL or MySQL database URL.")
+                raise MoveError(problem[0].upper() + problem[1:])
+        elif not to_database.is_database_url(url):
+            raise MoveError(f"{redact(url)} is not a PostgreSQL or MySQL database URL.")
         password = self.password_edit.text() or None
         try:
             user = urllib.parse.urlsplit(url).username
         except ValueError as exc:
-            raise MigrationError(f"{redact(url)} is not a valid URL.") from exc
+            raise MoveError(f"{redact(url)} is not a valid URL.") from exc
         if password and not user:
-            raise MigrationError("Put the user name into the URL: postgresql://USER@host/db.")
+            raise MoveError("Put the user name into the URL: postgresql://USER@host/db.")
         artifacts = self.artifacts_edit.text().strip()
         if not artifacts:
-            raise MigrationError(
+            raise MoveError(
                 CAUSES["artifacts-required"] + " Artifacts are not copied: give the folder or "
                 "share they live on.",
                 "artifacts-required",
             )
-        return database_move.plan(
+        return to_database.plan(
             self.project, paths, url, password=password, artifacts=artifacts, workspace=workspace
         )
 

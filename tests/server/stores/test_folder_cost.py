@@ -21,7 +21,7 @@ def test_listing_of_the_biggest_experiment(rich_store: Path) -> None:
     assert listing.seconds >= 0
     text = folder_cost.describe(listing, "team")
     assert "'alpha', 4 runs" in text and "estimated from 2 of its runs" in text
-    assert "Overview tab" in text and "migrate 'team' --switch" in text
+    assert "Overview tab" in text and "move 'team' --switch" in text
     assert tree_hash(rich_store) == before
 
 
@@ -36,4 +36,4 @@ def test_doctor_offers_the_move(
     run_cli(["doctor", "team"], paths)
     out = capsys.readouterr().out
     assert "speed: listing its biggest experiment ('alpha', 4 runs)" in out
-    assert "mlflow-launcher migrate 'team' --switch" in out
+    assert "mlflow-launcher move 'team' --switch" in out

@@ -25,12 +25,12 @@ from launcher.model.config import Config, ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server import access_key
-from launcher.server.stores import gather
-from launcher.server.stores.migration import MigrationError, Step
+from launcher.server.stores.move import gather
+from launcher.server.stores.move.child_run import MoveError, Step
 from tests.browser import CHROMIUM, dom_of
 from tests.server import postgres
 
-DUMP = Path(__file__).parents[2] / "workspace_dump.py"
+DUMP = Path(__file__).parents[3] / "workspace_dump.py"
 pytestmark = pytest.mark.process
 
 
@@ -147,16 +147,16 @@ def test_bad_names_and_targets_are_refused_before_anything_is_written(
 ) -> None:
     target = "sqlite:///" + (tmp_path / "team.db").as_posix()
     a, b = Project("Team A", str(folder_store)), Project("team_a", str(folder_store))
-    with pytest.raises(MigrationError, match="would both be workspace 'team-a'"):
+    with pytest.raises(MoveError, match="would both be workspace 'team-a'"):
         gather.plan([a, b], paths, target)
-    with pytest.raises(MigrationError, match="lowercase"):
+    with pytest.raises(MoveError, match="lowercase"):
         gather.plan([a], paths, target, workspaces={"Team A": "Bad_Name"})
-    with pytest.raises(MigrationError, match="neither a SQLite file"):
+    with pytest.raises(MoveError, match="neither a SQLite file"):
         gather.plan([a], paths, "https://team:5000")
     from launcher.server.stores import shares
 
     monkeypatch.setattr(shares, "network_share", lambda path: "a network file system (cifs)")
-    with pytest.raises(MigrationError, match="network file system"):
+    with pytest.raises(MoveError, match="network file system"):
         gather.plan([a], paths, target)
     assert not (tmp_path / "team.db").exists()
 

@@ -1,10 +1,10 @@
-"""The migration itself, run by ``child/main.py migrate`` inside the project's Python environment.
+"""Moving a folder store into a new SQLite file: ``commands.py move-to-sqlite``, in the project's
+Python environment.
 
-Like ``child/main.py`` this file may run where the launcher is not installed: it imports only the
-standard library at module level and MLflow inside its functions, and ``child/main.py`` loads it
-from beside itself. It runs MLflow's own converter (``mlflow.store.fs2db.migrate``, what
+Like every module of this package it imports only the standard library at module level and
+MLflow inside its functions. It runs MLflow's own converter (``mlflow.store.fs2db.migrate``, what
 ``mlflow migrate-filestore`` runs) into a file the launcher named, and reports progress as
-one JSON line per step on standard output, prefixed with :data:`PROGRESS_MARK`, so the
+one JSON line per step on standard output, prefixed with ``protocol.PROGRESS_MARK``, so the
 launcher can show "run 350 of 1,000" instead of a frozen window.
 
 It writes only the target file: the folder store is read, never written (MLflow's converter
@@ -14,19 +14,12 @@ reads the files directly and opens no ``FileStore``, which would create ``.trash
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
-import sys
 from pathlib import Path
 from typing import Any
 
-PROGRESS_MARK = "LAUNCHER-PROGRESS:"
-
-
-def emit(phase: str, done: int, total: int, text: str = "") -> None:
-    line = json.dumps({"phase": phase, "done": done, "total": total, "text": text})
-    print(f"{PROGRESS_MARK} {line}", flush=True)
+from .. import protocol
 
 
 def count_runs(mlruns: Path) -> int:
@@ -43,23 +36,22 @@ def count_runs(mlruns: Path) -> int:
     return total
 
 
-def migrate(source: str, target: str, registry: str | None) -> int:
-    """Migrate ``source`` (a folder store) into the new SQLite file ``target``."""
+def move(source: str, target: str, registry: str | None) -> int:
+    """Move ``source`` (a folder store) into the new SQLite file ``target``."""
     os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     try:
         from mlflow.store import fs2db
         from mlflow.store.fs2db import _tracking
     except ImportError as exc:
-        print(
-            f"LAUNCHER-ERROR: mlflow-missing: this MLflow cannot migrate a folder store "
+        protocol.error(
+            "mlflow-missing",
+            "this MLflow cannot move a folder store "
             f"(mlflow.store.fs2db, MLflow 3.10 or newer, is missing): {exc}",
-            file=sys.stderr,
-            flush=True,
         )
-        return 4
+        return protocol.EXIT_MLFLOW_MISSING
     mlruns = fs2db._resolve_mlruns(Path(source))
     total = count_runs(mlruns)
-    emit("runs", 0, total, f"{total} runs to copy")
+    protocol.progress("runs", 0, total, f"{total} runs to copy")
     done = [0]
     original = getattr(_tracking, "_migrate_one_run", None)
     if original is not None:
@@ -69,17 +61,17 @@ def migrate(source: str, target: str, registry: str | None) -> int:
             result = original(*args, **kwargs)
             done[0] += 1
             if done[0] % 25 == 0 or done[0] == total:
-                emit("runs", done[0], total)
+                protocol.progress("runs", done[0], total)
             return result
 
         _tracking._migrate_one_run = counted
     uri = "sqlite:///" + str(Path(target).absolute()).replace("\\", "/")
     fs2db.migrate(mlruns, uri, progress=True)
     if registry:
-        emit("registry", 0, 0, f"copying registered models from {registry}")
+        protocol.progress("registry", 0, 0, f"copying registered models from {registry}")
         _migrate_registry(Path(registry), uri)
     _self_contained(target)
-    emit("done", total, total)
+    protocol.progress("done", total, total)
     return 0
 
 

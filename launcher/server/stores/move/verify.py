@@ -1,4 +1,4 @@
-"""Does a migrated SQLite file hold what the folder store holds? Read both, compare, name what
+"""Does a moved-to SQLite file hold what the folder store holds? Read both, compare, name what
 differs.
 
 Both sides are read read-only and independently of the converter: the folder store by its
@@ -180,7 +180,7 @@ def verify(
 
 
 class _Database:
-    """The migrated file, read in a few grouped queries rather than one per run."""
+    """The new file, read in a few grouped queries rather than one per run."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn

@@ -1,13 +1,13 @@
 """ "Move to…": one store moved to a new SQLite file or to a team database, with progress,
 cancel and the verified report.
 
-Two targets: a new SQLite file (a folder store only: MLflow's converter, ``migration``) or a team
-database, PostgreSQL or MySQL (a folder or SQLite store: ``database_move``; its fields and the
-refusals' plain words are in ``move_target``). The dialog receives what it needs (the project, the
-app's paths, and what to do when the user chose to switch); it imports nothing of whoever opened
-it. The move runs in a worker thread (``launcher.ui.common.workers``); Cancel sets an event the
-move checks, which kills its child process: no file under the target's name, nothing committed in
-the database. Closing the window while it runs cancels it.
+Two targets: a new SQLite file (a folder store only: MLflow's converter, ``move.to_sqlite``) or a
+team database, PostgreSQL or MySQL (a folder or SQLite store: ``move.to_database``; its fields and
+the refusals' plain words are in ``move_target``). The dialog receives what it needs (the project,
+the app's paths, and what to do when the user chose to switch); it imports nothing of whoever
+opened it. The move runs in a worker thread (``launcher.ui.common.workers``); Cancel sets an event
+the move checks, which kills its child process: no file under the target's name, nothing committed
+in the database. Closing the window while it runs cancels it.
 """
 
 from __future__ import annotations
@@ -38,13 +38,14 @@ from PySide6.QtWidgets import (
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError, StoreKind
-from launcher.server.stores import database_move, migration
+from launcher.server.stores.move import to_database, to_sqlite
+from launcher.server.stores.move.child_run import MoveError, Step
 from launcher.ui.common.widgets import beside, named
 from launcher.ui.common.workers import run_with_progress
 from launcher.ui.hosts import SwitchTo
 from launcher.ui.settings.move_target import DatabaseFields, plain_cause
 
-Plan = migration.Plan | database_move.DatabasePlan
+Plan = to_sqlite.Plan | to_database.DatabasePlan
 
 
 def _source_kind(project: Project) -> StoreKind | None:
@@ -54,7 +55,7 @@ def _source_kind(project: Project) -> StoreKind | None:
         return None
 
 
-class MigrateDialog(QDialog):
+class MoveDialog(QDialog):
     def __init__(
         self,
         project: Project,
@@ -68,7 +69,7 @@ class MigrateDialog(QDialog):
         self.on_switch = on_switch
         self.cancel_event = threading.Event()
         self.running = False
-        self.outcome: migration.Result | database_move.DatabaseResult | None = None
+        self.outcome: to_sqlite.Result | to_database.DatabaseResult | None = None
         kind = _source_kind(project)
         self.kept_as = "sqlite" if kind is StoreKind.SQLITE else "folder"
         self.setWindowTitle(f"Move {project.name} to…")
@@ -78,7 +79,7 @@ class MigrateDialog(QDialog):
         group = QButtonGroup(self)
         group.addButton(self.to_sqlite)
         group.addButton(self.to_database)
-        self.target_edit = named(QLineEdit(str(migration.default_target(paths, project))), "target")
+        self.target_edit = named(QLineEdit(str(to_sqlite.default_target(paths, project))), "target")
         browse = named(QPushButton("Browse…"), "browse-target")
         browse.clicked.connect(self._browse)
         self.sqlite_fields = QWidget()
@@ -149,7 +150,7 @@ class MigrateDialog(QDialog):
     def plan(self) -> Plan:
         if self.to_database.isChecked():
             return self.database.plan(self.paths)
-        return migration.plan(self.project, self.paths, self.target_edit.text().strip())
+        return to_sqlite.plan(self.project, self.paths, self.target_edit.text().strip())
 
     def _check_target(self) -> None:
         to_database = self.to_database.isChecked()
@@ -157,7 +158,7 @@ class MigrateDialog(QDialog):
         self.database.setVisible(to_database)
         try:
             the_plan = self.plan()
-        except migration.MigrationError as exc:
+        except MoveError as exc:
             self.note.setText(self.database.hide_secret(str(exc)))
             self.start_button.setEnabled(False)
             return
@@ -181,7 +182,7 @@ class MigrateDialog(QDialog):
     def start(self) -> None:
         try:
             the_plan = self.plan()
-        except migration.MigrationError as exc:
+        except MoveError as exc:
             self.note.setText(self.database.hide_secret(str(exc)))
             return
         self.running = True
@@ -195,15 +196,13 @@ class MigrateDialog(QDialog):
         paths, cancel = self.paths, self.cancel_event
 
         def work(report: Callable[[Any], None]) -> Any:
-            if isinstance(the_plan, database_move.DatabasePlan):
-                return database_move.migrate(the_plan, paths, progress=report, cancel=cancel)
-            return migration.migrate(the_plan, paths, progress=report, cancel=cancel)
+            if isinstance(the_plan, to_database.DatabasePlan):
+                return to_database.move(the_plan, paths, progress=report, cancel=cancel)
+            return to_sqlite.move(the_plan, paths, progress=report, cancel=cancel)
 
-        run_with_progress(
-            work, self._progress, self._done, self._failed, owner=self, name="migration"
-        )
+        run_with_progress(work, self._progress, self._done, self._failed, owner=self, name="move")
 
-    def _progress(self, step: migration.Step) -> None:
+    def _progress(self, step: Step) -> None:
         if step.total:
             self.progress.setRange(0, step.total)
             self.progress.setValue(step.done)
@@ -217,13 +216,13 @@ class MigrateDialog(QDialog):
         self.close_button.setText("Close")
         self.report.setVisible(True)
 
-    def _done(self, result: migration.Result | database_move.DatabaseResult) -> None:
+    def _done(self, result: to_sqlite.Result | to_database.DatabaseResult) -> None:
         self._finish()
         self.outcome = result
         text = result.report()
         if result.ok and self.switch_check.isChecked():
             the_plan = result.plan
-            if isinstance(the_plan, database_move.DatabasePlan):
+            if isinstance(the_plan, to_database.DatabasePlan):
                 self.on_switch(
                     self.project,
                     the_plan.url,
@@ -253,5 +252,5 @@ class MigrateDialog(QDialog):
         self.reject()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.cancel_event.set()  # a closed window never leaves a migration running
+        self.cancel_event.set()  # a closed window never leaves a move running
         super().closeEvent(event)

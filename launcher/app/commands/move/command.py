@@ -1,4 +1,4 @@
-"""``mlflow-launcher migrate NAME [--to FILE.db|DATABASE-URL] [--switch]``: a folder store to
+"""``mlflow-launcher move NAME [--to FILE.db|DATABASE-URL] [--switch]``: a folder store to
 SQLite, or a folder or SQLite store to a team database (``to_database.py``).
 
 Progress on standard error, the verified report on standard output; Ctrl-C cancels and
@@ -18,14 +18,16 @@ from launcher.app.commands.common import (
     load,
     refuse_team_edit,
 )
-from launcher.app.commands.migrate import shared, to_database
+from launcher.app.commands.move import database, shared
 from launcher.model.config import ConfigStore
-from launcher.server.stores import database_move, migration
+from launcher.server.stores.move import to_database, to_sqlite
+from launcher.server.stores.move.child_run import MoveError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "migrate",
+        "move",
+        aliases=["migrate"],  # its first name, kept for the scripts that use it
         help="move a folder store to a new SQLite database, or a folder or SQLite store to a "
         "PostgreSQL/MySQL database (verified; the old store is not changed)",
     )
@@ -57,18 +59,18 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
     if args.switch:
         refuse_team_edit(config, store.paths, args.name)
     project = find_project(config, store.paths, args.name)
-    if database_move.is_database_url(args.to):
-        return to_database.run(args, store, project)
+    if to_database.is_database_url(args.to):
+        return database.run(args, store, project)
     try:
-        the_plan = migration.plan(project, store.paths, args.to)
-    except migration.MigrationError as exc:
+        the_plan = to_sqlite.plan(project, store.paths, args.to)
+    except MoveError as exc:
         err(f"error: {exc}")
         return EXIT_FAIL
     if the_plan.warning:
         err(f"warning: {the_plan.warning}")
     err(f"Moving {the_plan.source} to {the_plan.target} (Ctrl-C cancels)...")
     result = shared.run_move(
-        lambda progress, cancel: migration.migrate(
+        lambda progress, cancel: to_sqlite.move(
             the_plan, store.paths, progress=progress, cancel=cancel
         ),
         "Cancelled; no database was written and the project is unchanged.",

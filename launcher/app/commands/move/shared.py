@@ -1,4 +1,4 @@
-"""What both moves of ``migrate`` (to a SQLite file, to a team database) show and change alike:
+"""What the moves of ``move`` (to a SQLite file, to a team database) show and change alike:
 the progress line on standard error, and the switch of the project to its new store."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from launcher.app.commands.common import err
 from launcher.model.config import Config, ConfigStore
 from launcher.model.switch import switch_to_database
-from launcher.server.stores.migration import MigrationError, Step
+from launcher.server.stores.move.child_run import MoveError, Step
 
 R = TypeVar("R")
 
@@ -45,7 +45,7 @@ def end_progress() -> None:
 def run_move(
     move: Callable[[Callable[[Step], None], threading.Event], R],
     cancelled: str,
-    failed: Callable[[MigrationError], str],
+    failed: Callable[[MoveError], str],
 ) -> R | None:
     """``move(progress, cancel)`` with the progress line; Ctrl-C cancels it (the child is killed,
     nothing is kept). None, with ``cancelled`` or ``failed(error)`` said, when it did not end."""
@@ -56,7 +56,7 @@ def run_move(
         cancel.set()
         err(f"\n{cancelled}")
         return None
-    except MigrationError as exc:
+    except MoveError as exc:
         end_progress()
         err(failed(exc))
         return None

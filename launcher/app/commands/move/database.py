@@ -1,6 +1,6 @@
-"""``mlflow-launcher migrate NAME --to postgresql://... [--artifacts DIR] [--switch]``.
+"""``mlflow-launcher move NAME --to postgresql://... [--artifacts DIR] [--switch]``.
 
-The team-database half of the ``migrate`` command (``command.py`` parses and dispatches here
+The team-database half of the ``move`` command (``command.py`` parses and dispatches here
 when ``--to`` is a database URL). The password is never taken from argv: a URL without one gets
 it from ``MLFLOW_LAUNCHER_DB_PASSWORD`` or, on a terminal, a prompt; every message shows the URL
 redacted. A refusal, failure or cancel leaves the database and the config as they were.
@@ -15,11 +15,12 @@ import sys
 import urllib.parse
 
 from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, err
-from launcher.app.commands.migrate import shared
+from launcher.app.commands.move import shared
 from launcher.model.config import ConfigStore
 from launcher.model.project import Project
 from launcher.model.stores import redact
-from launcher.server.stores import database_move, migration
+from launcher.server.stores.move import to_database
+from launcher.server.stores.move.child_run import MoveError
 
 PASSWORD_ENV = "MLFLOW_LAUNCHER_DB_PASSWORD"
 
@@ -36,7 +37,7 @@ def _password(url: str) -> str | None:
     return None
 
 
-def _failure(exc: migration.MigrationError) -> str:
+def _failure(exc: MoveError) -> str:
     """The error with its named cause (``target-auth``...) first, for scripts and the user."""
     cause = f" [{exc.cause}]" if exc.cause else ""
     return f"error{cause}: {redact(str(exc))}"
@@ -44,27 +45,27 @@ def _failure(exc: migration.MigrationError) -> str:
 
 def run(args: argparse.Namespace, store: ConfigStore, project: Project) -> int:
     try:
-        the_plan = database_move.plan(
+        the_plan = to_database.plan(
             project,
             store.paths,
             args.to,
             password=_password(args.to),
             artifacts=args.artifacts,
         )
-    except database_move.ArtifactsRequired as exc:
+    except to_database.ArtifactsRequired as exc:
         err(f"error: {exc}")
         if exc.suggestion:
             err(
-                f"  mlflow-launcher migrate {project.name!r} --to {redact(args.to)!r} "
+                f"  mlflow-launcher move {project.name!r} --to {redact(args.to)!r} "
                 f"--artifacts {exc.suggestion!r}"
             )
         return EXIT_FAIL
-    except migration.MigrationError as exc:
+    except MoveError as exc:
         err(f"error: {exc}")
         return EXIT_FAIL
     err(f"Moving {the_plan.source} to {the_plan.target} (Ctrl-C cancels)...")
     result = shared.run_move(
-        lambda progress, cancel: database_move.migrate(
+        lambda progress, cancel: to_database.move(
             the_plan, store.paths, progress=progress, cancel=cancel
         ),
         "Cancelled; the database was not changed and the project is unchanged.",

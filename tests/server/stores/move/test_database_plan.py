@@ -11,8 +11,9 @@ import pytest
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.stores import database_move, record_kinds
-from launcher.server.stores.migration import MigrationError
+from launcher.server.stores import record_kinds
+from launcher.server.stores.move import to_database
+from launcher.server.stores.move.child_run import MoveError
 
 
 @pytest.mark.parametrize(
@@ -28,18 +29,18 @@ from launcher.server.stores.migration import MigrationError
     ],
 )
 def test_is_database_url(text: str | None, expected: bool) -> None:
-    assert database_move.is_database_url(text) is expected
+    assert to_database.is_database_url(text) is expected
 
 
 def test_password_is_quoted_into_the_url_and_never_shown(tmp_path: Path, paths: AppPaths) -> None:
-    url = database_move.with_password("postgresql://ann@db:5432/team", "p@ss:w/rd")
+    url = to_database.with_password("postgresql://ann@db:5432/team", "p@ss:w/rd")
     assert url == "postgresql://ann:p%40ss%3Aw%2Frd@db:5432/team"
-    assert database_move.with_password("postgresql://ann:kept@db/team", "other").endswith(
+    assert to_database.with_password("postgresql://ann:kept@db/team", "other").endswith(
         ":kept@db/team"
     )
     store = tmp_path / "mlruns"
     store.mkdir()
-    the_plan = database_move.plan(
+    the_plan = to_database.plan(
         Project("team", str(store)), paths, "postgresql://ann@db:5432/team", password="s3cret!"
     )
     assert "s3cret" in the_plan.url
@@ -61,20 +62,20 @@ def test_sqlite_artifacts_are_where_its_experiments_keep_them(
     conn.commit()
     conn.close()
     project = Project("team", str(db))
-    assert database_move.suggest_artifacts(project) == "/share/art"
-    chosen = database_move.plan(project, paths, "postgresql://u:p@h/db", artifacts="/elsewhere")
+    assert to_database.suggest_artifacts(project) == "/share/art"
+    chosen = to_database.plan(project, paths, "postgresql://u:p@h/db", artifacts="/elsewhere")
     assert chosen.artifacts == "/elsewhere", "--artifacts wins over the suggestion"
 
 
 def test_what_cannot_be_moved_is_refused(tmp_path: Path, paths: AppPaths) -> None:
     store = tmp_path / "mlruns"
     store.mkdir()
-    with pytest.raises(MigrationError, match="not a PostgreSQL or MySQL"):
-        database_move.plan(Project("a", str(store)), paths, "mssql://u@h/db")
-    with pytest.raises(MigrationError, match="only folder and SQLite stores"):
-        database_move.plan(Project("b", "http://127.0.0.1:5000"), paths, "postgresql://u@h/db")
-    with pytest.raises(MigrationError, match="does not exist"):
-        database_move.plan(Project("c", str(tmp_path / "gone")), paths, "postgresql://u@h/db")
+    with pytest.raises(MoveError, match="not a PostgreSQL or MySQL"):
+        to_database.plan(Project("a", str(store)), paths, "mssql://u@h/db")
+    with pytest.raises(MoveError, match="only folder and SQLite stores"):
+        to_database.plan(Project("b", "http://127.0.0.1:5000"), paths, "postgresql://u@h/db")
+    with pytest.raises(MoveError, match="does not exist"):
+        to_database.plan(Project("c", str(tmp_path / "gone")), paths, "postgresql://u@h/db")
 
 
 def test_every_kind_is_described_in_order() -> None:

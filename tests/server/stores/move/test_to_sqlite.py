@@ -16,7 +16,8 @@ from launcher.app.cli import run_cli
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.stores import migration, shares
+from launcher.server.stores import shares
+from launcher.server.stores.move import child_run, to_sqlite
 from tests.server.helpers import gone, interrupt_when, start_cli, tree_hash
 
 pytestmark = pytest.mark.process
@@ -35,7 +36,7 @@ def test_migrate_verify_switch(
 ) -> None:
     _add(paths, rich_store)
     before = tree_hash(rich_store.parent)
-    assert run_cli(["migrate", "rich", "--switch"], paths) == 0
+    assert run_cli(["move", "rich", "--switch"], paths) == 0
     out = capsys.readouterr().out
     assert tree_hash(rich_store.parent) == before, "the folder store changed"
     assert "verified: 4 experiments, 1 experiment tags, 8 runs" in out
@@ -44,7 +45,7 @@ def test_migrate_verify_switch(
     assert "2 model versions, 1 version tags, 1 aliases, 2 spans" in out
     assert "Artifacts were not copied" in out
     config = ConfigStore(paths).load().config
-    target = migration.default_target(paths, config.get("rich"))
+    target = to_sqlite.default_target(paths, config.get("rich"))
     assert config.get("rich").store == str(target)
     assert config.get("rich (folder)").store == str(rich_store)
     assert _left_over(target.parent) == ["mlflow.db"], "a temporary file was left"
@@ -77,7 +78,7 @@ def test_existing_database_is_refused(
     _add(paths, rich_store)
     taken = tmp_path / "taken.db"
     taken.write_bytes(b"something")
-    assert run_cli(["migrate", "rich", "--to", str(taken), "--switch"], paths) == 1
+    assert run_cli(["move", "rich", "--to", str(taken), "--switch"], paths) == 1
     assert "already exists and is not empty" in capsys.readouterr().err
     assert taken.read_bytes() == b"something"
     assert ConfigStore(paths).load().config.get("rich").store == str(rich_store)
@@ -85,8 +86,8 @@ def test_existing_database_is_refused(
 
 def test_sql_store_is_refused(paths: AppPaths, sqlite_store: Path) -> None:
     project = Project(name="db", store=str(sqlite_store))
-    with pytest.raises(migration.MigrationError, match="not a folder store"):
-        migration.plan(project, paths)
+    with pytest.raises(child_run.MoveError, match="not a folder store"):
+        to_sqlite.plan(project, paths)
 
 
 def test_corrupt_store_leaves_no_file_and_no_switch(
@@ -98,8 +99,8 @@ def test_corrupt_store_leaves_no_file_and_no_switch(
     before = tree_hash(rich_store.parent)
     target = tmp_path / "out" / "new.db"
     target.parent.mkdir()
-    assert run_cli(["migrate", "rich", "--to", str(target), "--switch"], paths) == 1
-    assert "MLflow's migration failed" in capsys.readouterr().err
+    assert run_cli(["move", "rich", "--to", str(target), "--switch"], paths) == 1
+    assert "MLflow's converter failed" in capsys.readouterr().err
     assert _left_over(target.parent) == []
     assert tree_hash(rich_store.parent) == before
     assert ConfigStore(paths).load().config.get("rich").store == str(rich_store)
@@ -112,9 +113,9 @@ def test_a_difference_keeps_the_file_aside(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    real = migration.convert
+    real = to_sqlite.convert
 
-    def lossy(the_plan: migration.Plan, temp: Path, *args: object) -> None:
+    def lossy(the_plan: to_sqlite.Plan, temp: Path, *args: object) -> None:
         real(the_plan, temp, *args)  # type: ignore[arg-type]
         conn = sqlite3.connect(temp)
         conn.execute("DELETE FROM params WHERE key = 'lr'")
@@ -122,10 +123,11 @@ def test_a_difference_keeps_the_file_aside(
         conn.commit()
         conn.close()
 
-    monkeypatch.setattr(migration, "convert", lossy)
+    monkeypatch.setattr(to_sqlite, "convert", lossy)
     _add(paths, rich_store)
     target = tmp_path / "out" / "new.db"
     target.parent.mkdir()
+    # "migrate": the first name of "move", kept as an alias
     assert run_cli(["migrate", "rich", "--to", str(target), "--switch"], paths) == 1
     out = capsys.readouterr().out
     assert "params differ (lr)" in out
@@ -140,20 +142,20 @@ def test_cancel_leaves_nothing(paths: AppPaths, rich_store: Path, tmp_path: Path
     project = Project(name="rich", store=str(rich_store))
     target = tmp_path / "out" / "new.db"
     target.parent.mkdir()
-    the_plan = migration.plan(project, paths, str(target))
+    the_plan = to_sqlite.plan(project, paths, str(target))
     cancel = threading.Event()
     children: list[int] = []
 
-    def progress(step: migration.Step) -> None:
+    def progress(step: child_run.Step) -> None:
         if step.phase == "runs" and not cancel.is_set():
             for child in psutil.Process().children(recursive=True):
                 with contextlib.suppress(psutil.Error):
-                    if "migrate" in child.cmdline():
+                    if "move-to-sqlite" in child.cmdline():
                         children.append(child.pid)
             cancel.set()
 
-    with pytest.raises(migration.MigrationCancelled):
-        migration.migrate(the_plan, paths, progress=progress, cancel=cancel)
+    with pytest.raises(child_run.MoveCancelled):
+        to_sqlite.move(the_plan, paths, progress=progress, cancel=cancel)
     assert children, "the migration ran in a child process"
     assert gone(children), "the child outlived cancel"
     assert _left_over(target.parent) == []
@@ -171,7 +173,7 @@ def test_ctrl_c_in_the_cli_leaves_nothing(
     _add(paths, rich_store)
     out = tmp_path / "out"
     out.mkdir()
-    proc = start_cli(["migrate", "rich", "--to", str(out / "new.db")])
+    proc = start_cli(["move", "rich", "--to", str(out / "new.db")])
     children: list[int] = []
 
     def converting() -> bool:
@@ -182,7 +184,7 @@ def test_ctrl_c_in_the_cli_leaves_nothing(
             children[:] = [
                 c.pid
                 for c in psutil.Process(proc.pid).children(recursive=True)
-                if "migrate" in c.cmdline()
+                if "move-to-sqlite" in c.cmdline()
             ]
         return bool(children)
 

@@ -19,7 +19,7 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.stores import fast_view, record_kinds
 from launcher.ui.controller import Controller
-from launcher.ui.settings.migrate_dialog import MigrateDialog
+from launcher.ui.settings.move_dialog import MoveDialog
 from launcher.ui.settings.project_editor import ProjectEditor
 from tests.server import postgres
 from tests.ui.fakes import FakeFactory
@@ -28,8 +28,8 @@ from tests.ui.helpers import action, make_controller, menu_entries, write_config
 pytestmark = pytest.mark.gui
 
 
-def _dialog(qtbot, paths: AppPaths, store: Path, switched: list) -> MigrateDialog:  # type: ignore[no-untyped-def]
-    dialog = MigrateDialog(
+def _dialog(qtbot, paths: AppPaths, store: Path, switched: list) -> MoveDialog:  # type: ignore[no-untyped-def]
+    dialog = MoveDialog(
         Project("team", str(store)), paths, lambda p, db, **how: switched.append((p.name, db))
     )
     qtbot.addWidget(dialog)
@@ -107,8 +107,8 @@ def test_the_tray_offers_the_move_and_shows_a_fast_views_age(
     age = action(entries["View"], "fast-view-age")
     assert age.text() == "Fast view: view of 10:32" and not age.isEnabled()
     action(entries["Folder"], "move-to").trigger()
-    dialog = controller.windows["migrate:Folder"]
-    assert isinstance(dialog, MigrateDialog) and dialog.isVisible()
+    dialog = controller.windows["move:Folder"]
+    assert isinstance(dialog, MoveDialog) and dialog.isVisible()
     dialog.close()
     assert [p.name for p in ConfigStore(paths).load().config.projects] == ["Folder", "Db", "View"]
     assert controller.manager.stop_all(wait=True)
@@ -146,8 +146,8 @@ def test_a_sqlite_store_moves_to_a_database_only_and_the_fields_are_checked(
     qtbot.addWidget(editor)
     assert not editor.move_button.isHidden() and editor.move_button.text() == "Move to…"
     editor.move_button.click()
-    dialog = controller.windows["migrate:Local db"]
-    assert isinstance(dialog, MigrateDialog)
+    dialog = controller.windows["move:Local db"]
+    assert isinstance(dialog, MoveDialog)
     assert dialog.to_database.isChecked() and not dialog.to_sqlite.isEnabled()
     assert "'Local db (sqlite)'" in dialog.switch_check.text()
     assert dialog.database.password_edit.echoMode() is QLineEdit.EchoMode.Password
@@ -175,15 +175,15 @@ def database() -> Iterator[str]:
 
 def _database_dialog(
     qtbot, paths: AppPaths, store: Path, url: str, password: str, artifacts: Path | None = None
-) -> tuple[Controller, MigrateDialog]:  # type: ignore[no-untyped-def]
+) -> tuple[Controller, MoveDialog]:  # type: ignore[no-untyped-def]
     """The dialog as the editor opens it (the controller's real switch), the database target
     filled in: the URL without the password, the password in its own field; the artifacts
     pre-filled with where they are (``artifacts``, by default the folder store)."""
     write_config(paths, [Project("team", str(store))])
     controller = make_controller(paths, FakeFactory(), [])
     controller.move_to("team")
-    dialog = controller.windows["migrate:team"]
-    assert isinstance(dialog, MigrateDialog)
+    dialog = controller.windows["move:team"]
+    assert isinstance(dialog, MoveDialog)
     dialog.to_database.setChecked(True)
     where = artifacts or store
     assert dialog.database.artifacts_edit.text() == str(where), "pre-filled: where they are"
@@ -193,7 +193,7 @@ def _database_dialog(
     return controller, dialog
 
 
-def _shown(dialog: MigrateDialog) -> str:
+def _shown(dialog: MoveDialog) -> str:
     """Every text the dialog shows (the password field excepted: it echoes nothing)."""
     texts = [dialog.windowTitle(), dialog.report.toPlainText()]
     texts += [w.text() for w in dialog.findChildren(QLabel)]
@@ -323,14 +323,15 @@ def test_a_store_moves_as_a_workspace_beside_another_and_switches_to_it(
 ) -> None:
     """ "As workspace": gather of one project from the dialog, into a database that already
     holds another workspace (here a SQLite file, which only a workspace move accepts)."""
-    from launcher.server.stores import gather, workspaces
+    from launcher.server.stores import workspaces
+    from launcher.server.stores.move import gather
 
     target = "sqlite:///" + (tmp_path / "team.db").as_posix()
     assert gather.gather(
         gather.plan([Project("older", str(folder_store))], paths, target), paths
     ).ok
     calls: list = []
-    dialog = MigrateDialog(
+    dialog = MoveDialog(
         Project("team", str(rich_store)), paths, lambda p, db, **how: calls.append((db, how))
     )
     qtbot.addWidget(dialog)

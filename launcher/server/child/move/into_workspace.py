@@ -1,6 +1,6 @@
 """A SQLite store copied into a NEW workspace of a database that may hold others (``gather``).
 
-Loaded by ``copy_db.py`` beside it when :data:`WORKSPACE_ENV` names the workspace; standard
+Used by ``to_database.py`` when ``protocol.TARGET_WORKSPACE_VAR`` names the workspace; standard
 library only at import. The target may hold other workspaces (and may be SQLite); only this
 workspace must not exist yet. Every row goes in with its
 ``workspace`` column set to it, the workspace row is created, experiment ids that are taken in
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-WORKSPACE_ENV = "_LAUNCHER_TARGET_WORKSPACE"
-"""Copy into this new workspace of a database that may hold others (``gather``)."""
 INT32_MAX = 2_147_483_647
 
 

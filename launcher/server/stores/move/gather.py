@@ -1,7 +1,7 @@
 """Several projects' stores gathered into one database, one MLflow workspace per project.
 
-Each project (a folder or SQLite store) goes in as ``database_move`` moves one store, with what
-``migrate`` promises kept per project: a folder store converted and checked first, then ONE
+Each project (a folder or SQLite store) goes in as ``to_database`` moves one store, with what
+``move`` promises kept per project: a folder store converted and checked first, then ONE
 transaction that creates the workspace and copies its rows (``child/copy_db.py`` in workspace
 mode), verified table by table (every record kind) against the rows of that workspace only;
 experiment ids renumbered where the database has them taken, and listed; the stores only read.
@@ -25,9 +25,10 @@ from launcher.model import stores as workspace_names
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError, StoreKind, parse_store, redact
-from launcher.server.stores import database_move, shares
-from launcher.server.stores.database_move import DatabasePlan, DatabaseResult
-from launcher.server.stores.migration import MigrationCancelled, MigrationError, Step
+from launcher.server.stores import shares
+from launcher.server.stores.move import to_database
+from launcher.server.stores.move.child_run import MoveCancelled, MoveError, Step
+from launcher.server.stores.move.to_database import DatabasePlan, DatabaseResult
 
 DUPLICATE = (
     "The database already holds records with this store's ids (run, trace or model ids are "
@@ -50,7 +51,7 @@ def target_problem(url: str) -> str | None:
                 "PostgreSQL."
             )
         return None
-    if target.kind is StoreKind.SQL and database_move.is_database_url(target.uri):
+    if target.kind is StoreKind.SQL and to_database.is_database_url(target.uri):
         return None
     return f"{redact(url)} is neither a SQLite file nor a PostgreSQL or MySQL database URL."
 
@@ -66,10 +67,10 @@ def plan(
     """One plan per project, each into its workspace (named after the project unless
     ``workspaces`` maps its name); refused before anything is written."""
     if not projects:
-        raise MigrationError("No project to gather.")
+        raise MoveError("No project to gather.")
     problem = target_problem(url)
     if problem:
-        raise MigrationError(problem)
+        raise MoveError(problem)
     named = workspaces or {}
     plans = []
     seen: dict[str, str] = {}
@@ -77,18 +78,16 @@ def plan(
         workspace = named.get(project.name) or workspace_names.workspace_for(project.name)
         bad = workspace_names.workspace_problem(workspace)
         if bad:
-            raise MigrationError(f"{project.name!r}: {bad}.")
+            raise MoveError(f"{project.name!r}: {bad}.")
         if workspace in seen:
-            raise MigrationError(
+            raise MoveError(
                 f"{project.name!r} and {seen[workspace]!r} would both be workspace "
                 f"{workspace!r}: name one of them (--workspace NAME=WORKSPACE)."
             )
         if workspace == workspace_names.DEFAULT_WORKSPACE:
-            raise MigrationError(f"{project.name!r}: 'default' is the database's own workspace.")
+            raise MoveError(f"{project.name!r}: 'default' is the database's own workspace.")
         seen[workspace] = project.name
-        plans.append(
-            database_move.plan(project, paths, url, password=password, workspace=workspace)
-        )
+        plans.append(to_database.plan(project, paths, url, password=password, workspace=workspace))
     return plans
 
 
@@ -148,13 +147,13 @@ def gather(
         rest = [p.project.name for p in plans[index + 1 :]]
         try:
             if cancel.is_set():
-                raise MigrationCancelled("Cancelled.")
-            done = database_move.migrate(the_plan, paths, progress=seen, cancel=cancel)
-        except MigrationCancelled:
+                raise MoveCancelled("Cancelled.")
+            done = to_database.move(the_plan, paths, progress=seen, cancel=cancel)
+        except MoveCancelled:
             result.stopped, result.stopped_at = "Cancelled.", the_plan.project.name
             result.not_started = rest
             return result
-        except MigrationError as exc:
+        except MoveError as exc:
             result.stopped, result.stopped_at = str(exc), the_plan.project.name
             if exc.cause == "target-duplicate":
                 result.stopped = f"{DUPLICATE} {exc}"

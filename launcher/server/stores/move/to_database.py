@@ -2,14 +2,15 @@
 
 Why this shape:
 - MLflow's converter writes SQLite only, so a folder store goes first to a temporary SQLite file
-  exactly as ``migration`` does it (converted, then checked against the folder), and a SQLite
-  store is used as it is, read-only. ``child/copy_db.py`` then copies that file into the
-  database, in the project's Python (it has MLflow and the driver), in one transaction, and
+  exactly as ``to_sqlite`` does it (converted, then checked against the folder), and a SQLite
+  store is used as it is, read-only. ``child/move/to_database.py`` then copies that file into
+  the database, in the project's Python (it has MLflow and the driver), in one transaction, and
   compares both table by table (row count and content hash) before and after the commit.
-- The URL with its password goes to the child in its environment (``copy_db.URL_ENV``), never in
-  argv; every message, log line and report shows it redacted.
+- The URL with its password goes to the child in its environment (``protocol.TARGET_URL_VAR``),
+  never in argv; every message, log line and report shows it redacted.
 - A refusal, a failure or a cancel leaves the database as it was (the child's transaction is
-  never committed; killing it drops its connection) and the project's config untouched.
+  never committed; killing it drops its connection) and the project's config untouched. The
+  child commits only on the launcher's go-ahead (``child_run``): a cancel after it is refused.
 - Artifacts are never copied, so a team database needs an artifacts location colleagues can
   reach: without ``--artifacts`` (or the project's own) it is where the artifacts already are
   (the folder store, or the folder a SQLite store's experiments share); a move with none of these
@@ -18,8 +19,6 @@ Why this shape:
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import sqlite3
 import threading
@@ -34,16 +33,17 @@ from typing import Any
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import StoreError, StoreKind, parse_store, redact
-from launcher.server.child.copy_db import RESULT_PHASE, URL_ENV
-from launcher.server.child.copy_workspace import WORKSPACE_ENV
-from launcher.server.stores import migration, migration_verify, record_kinds
-from launcher.server.stores.migration import MigrationCancelled, MigrationError, Step
+from launcher.server.child import protocol
+from launcher.server.stores import record_kinds
+from launcher.server.stores.move import to_sqlite, verify
+from launcher.server.stores.move.child_run import MoveCancelled, MoveError, Step, run_child
+from launcher.server.stores.move.partial_files import PARTIAL_MARK, remove_partial
 
 DIALECTS = ("postgresql", "mysql", "mariadb")
 _KIND_NAMES = {StoreKind.FOLDER: "folder", StoreKind.SQLITE: "SQLite"}
 
 
-class ArtifactsRequired(MigrationError):
+class ArtifactsRequired(MoveError):
     """A team database needs the project's artifacts location; ``suggestion`` is where the
     artifacts already are (the folder store, or the SQLite store's common artifact root)."""
 
@@ -85,7 +85,7 @@ class DatabasePlan:
     """The project's artifacts location after the move (required)."""
     workspace: str = ""
     """Into this new workspace of a database that may hold others (``gather``); '' for the
-    whole, empty database (``migrate --to``)."""
+    whole, empty database (``move --to``)."""
 
     @property
     def target(self) -> str:
@@ -137,19 +137,19 @@ def plan(
         store = project.parsed_store()
         target = parse_store(url)
     except StoreError as exc:
-        raise MigrationError(str(exc)) from exc
+        raise MoveError(str(exc)) from exc
     sqlite_ok = bool(workspace) and target.kind is StoreKind.SQLITE
     if not sqlite_ok and (target.kind is not StoreKind.SQL or not is_database_url(target.uri)):
-        raise MigrationError(f"{redact(url)} is not a PostgreSQL or MySQL database URL.")
+        raise MoveError(f"{redact(url)} is not a PostgreSQL or MySQL database URL.")
     if store.kind not in (StoreKind.FOLDER, StoreKind.SQLITE) or store.path is None:
-        raise MigrationError(
+        raise MoveError(
             f"{project.name!r} is a {store.kind.label}: only folder and SQLite stores are moved."
         )
     source = Path(store.path)
     if store.kind is StoreKind.FOLDER and not source.is_dir():
-        raise MigrationError(f"The folder store {source} does not exist or cannot be reached.")
+        raise MoveError(f"The folder store {source} does not exist or cannot be reached.")
     if store.kind is StoreKind.SQLITE and not source.is_file():
-        raise MigrationError(f"The SQLite store {source} does not exist or cannot be reached.")
+        raise MoveError(f"The SQLite store {source} does not exist or cannot be reached.")
     # Pre-filled with where the artifacts already are: the database keeps pointing there.
     where = (artifacts or project.artifacts or suggest_artifacts(project) or "").strip()
     if not where:
@@ -175,7 +175,7 @@ class DatabaseResult:
     """Rows per table in the database after the commit (compared with the SQLite side)."""
     differences: list[str]
     seconds: float
-    folder_check: migration_verify.Verification | None = None
+    folder_check: verify.Verification | None = None
     """The folder -> temporary SQLite check, for a folder store."""
     renumbered: dict[str, int] = field(default_factory=dict)
     log_path: Path | None = None
@@ -238,13 +238,15 @@ class DatabaseResult:
 
 
 def _child_env(the_plan: DatabasePlan) -> dict[str, str]:
-    env = {URL_ENV: the_plan.url}
+    env = {protocol.TARGET_URL_VAR: the_plan.url}
     if the_plan.workspace:
-        env[WORKSPACE_ENV] = the_plan.workspace  # its artifact root: the server's default
+        env[protocol.TARGET_WORKSPACE_VAR] = (
+            the_plan.workspace
+        )  # its artifact root: the server's default
     return env
 
 
-def migrate(
+def move(
     the_plan: DatabasePlan,
     paths: AppPaths,
     *,
@@ -252,56 +254,50 @@ def migrate(
     cancel: threading.Event | None = None,
 ) -> DatabaseResult:
     """Folder -> temporary SQLite (checked), then SQLite -> database (checked). Raises
-    MigrationError (``cause`` names a refusal) and MigrationCancelled; the database is then
+    MoveError (``cause`` names a refusal) and MoveCancelled; the database is then
     as it was."""
     cancel = cancel or threading.Event()
     report = progress or (lambda step: None)
-    log_path = paths.log_dir / "migrations" / f"{the_plan.project.slug}.log"
+    log_path = paths.log_dir / "moves" / f"{the_plan.project.slug}.log"
     started = time.monotonic()
     work = paths.data_dir / "stores" / the_plan.project.slug
-    temp = work / f".team-move{migration.PARTIAL_MARK}{os.getpid()}.db"
+    temp = work / f".team-move{PARTIAL_MARK}{os.getpid()}.db"
     folder_check = None
     try:
         if the_plan.source_kind is StoreKind.FOLDER:
             work.mkdir(parents=True, exist_ok=True)
-            step = migration.Plan(the_plan.project, the_plan.source, temp, the_plan.registry, None)
-            migration.convert(step, temp, log_path, report, cancel)
+            step = to_sqlite.Plan(the_plan.project, the_plan.source, temp, the_plan.registry, None)
+            to_sqlite.convert(step, temp, log_path, report, cancel)
             report(Step("verify", 0, 0, "verifying: the folder against the temporary file"))
             try:
-                folder_check = migration_verify.verify(
+                folder_check = verify.verify(
                     the_plan.source, temp, registry=the_plan.registry, cancel=cancel
                 )
-            except migration_verify.Cancelled as exc:
-                raise MigrationCancelled("Cancelled; the database was not changed.") from exc
+            except verify.Cancelled as exc:
+                raise MoveCancelled("Cancelled; the database was not changed.") from exc
             if not folder_check.ok:
                 return DatabaseResult(the_plan, {}, [], time.monotonic() - started, folder_check)
             sqlite_file = temp
         else:
             sqlite_file = the_plan.source
-        outcome: dict[str, Any] = {}
-
-        def seen(step: Step) -> None:
-            if step.phase == RESULT_PHASE:
-                with contextlib.suppress(ValueError):
-                    outcome.update(json.loads(step.text))
-                return
-            report(step)
-
         try:
-            migration.run_child(
-                the_plan.project,
-                ["copy-db", str(sqlite_file), "--watch-stdin"],
-                log_path,
-                seen,
-                cancel,
-                f"copying {sqlite_file} into {the_plan.target}",
-                _child_env(the_plan),
-                "The copy into the database stopped",
+            outcome = (
+                run_child(
+                    the_plan.project,
+                    ["move-to-database", str(sqlite_file)],
+                    log_path=log_path,
+                    title=f"copying {sqlite_file} into {the_plan.target}",
+                    report=report,
+                    cancel=cancel,
+                    env=_child_env(the_plan),
+                    failed="The copy into the database stopped",
+                )
+                or {}
             )
-        except MigrationCancelled:
-            raise MigrationCancelled("Cancelled; the database was not changed.") from None
-        except MigrationError as exc:
-            raise MigrationError(
+        except MoveCancelled:
+            raise MoveCancelled("Cancelled; the database was not changed.") from None
+        except MoveError as exc:
+            raise MoveError(
                 f"{redact(str(exc))}; the database was not changed. Details: {log_path}",
                 exc.cause,
             ) from None
@@ -316,4 +312,4 @@ def migrate(
             log_path,
         )
     finally:
-        migration.remove_partial(temp)
+        remove_partial(temp)

@@ -22,13 +22,14 @@ import psutil
 import pytest
 
 from launcher.app.cli import run_cli
-from launcher.app.commands.migrate import to_database
+from launcher.app.commands.move.database import PASSWORD_ENV
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server import rest
 from launcher.server.process import MlflowServer
-from launcher.server.stores import database_move, migration, record_kinds
+from launcher.server.stores import record_kinds
+from launcher.server.stores.move import child_run, to_database
 from tests.server import postgres
 from tests.server.helpers import interrupt_when, start_cli
 
@@ -74,7 +75,7 @@ def test_folder_store_moves_to_postgres(
     paths: AppPaths, rich_store: Path, database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_cli(["add", "rich", str(rich_store)], paths) == 0
-    assert run_cli(["migrate", "rich", "--to", database, "--switch", "--json"], paths) == 0
+    assert run_cli(["move", "rich", "--to", database, "--switch", "--json"], paths) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out[captured.out.index("{") :])
     assert result["ok"] and not result["differences"]
@@ -89,7 +90,7 @@ def test_folder_store_moves_to_postgres(
     assert result["kinds"][record_kinds.SPANS] == 2, "spans are counted in the traces' artifacts"
     assert result["artifacts"] == str(rich_store), "pre-filled with where the artifacts are"
     assert f":{PASSWORD}@" not in captured.out + captured.err
-    log = paths.log_dir / "migrations"
+    log = paths.log_dir / "moves"
     assert all(f":{PASSWORD}@" not in f.read_text(encoding="utf-8") for f in log.iterdir())
     config = ConfigStore(paths).load().config
     assert config.get("rich").store.startswith("postgresql://")
@@ -110,7 +111,7 @@ def started_local(paths: AppPaths, rich_sqlite_template: Path, tmp_path: Path) -
 
 
 def _move(database: str, artifacts: Path | str, *more: str) -> list[str]:
-    return ["migrate", "started-local", "--to", database, "--artifacts", str(artifacts), *more]
+    return ["move", "started-local", "--to", database, "--artifacts", str(artifacts), *more]
 
 
 def test_sqlite_store_moves_to_postgres(
@@ -123,7 +124,7 @@ def test_sqlite_store_moves_to_postgres(
     servers: list,
 ) -> None:
     before = started_local.read_bytes()
-    monkeypatch.setenv(to_database.PASSWORD_ENV, PASSWORD)  # the URL names the user only
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)  # the URL names the user only
     user_only = database.replace(f":{PASSWORD}@", "@")
     shared = str(tmp_path / "shared")
     code = run_cli(_move(user_only, shared, "--switch"), paths)
@@ -211,19 +212,43 @@ def test_cancel_leaves_the_target_empty(paths: AppPaths, rich_store: Path, datab
     cancel = threading.Event()
     seen_before_commit: list[dict[str, int]] = []
 
-    def progress(step: migration.Step) -> None:
+    def progress(step: child_run.Step) -> None:
         if step.text.startswith("creating MLflow's schema"):  # in the copy's transaction
             seen_before_commit.append(postgres.table_rows(database))
             cancel.set()
 
-    the_plan = database_move.plan(
+    the_plan = to_database.plan(
         Project("rich", str(rich_store)), paths, database, artifacts=str(rich_store)
     )
-    with pytest.raises(migration.MigrationCancelled):
-        database_move.migrate(the_plan, paths, progress=progress, cancel=cancel)
+    with pytest.raises(child_run.MoveCancelled):
+        to_database.move(the_plan, paths, progress=progress, cancel=cancel)
     assert seen_before_commit == [{}] and postgres.table_rows(database) == {}
     left = paths.data_dir / "stores"
     assert not [p for p in left.rglob("*") if p.is_file()], "a temporary file was left"
+
+
+def test_a_cancel_after_the_go_ahead_is_refused(
+    paths: AppPaths, rich_store: Path, database: str
+) -> None:
+    """The child asks before it commits and the launcher answers once: a cancel that comes
+    after the answer cannot turn a committed copy into "Cancelled; nothing was written"
+    (before the go-ahead, a cancel in the commit's last milliseconds could). Here the cancel
+    comes the moment the launcher has said yes: the move finishes, and says so truly."""
+    cancel = threading.Event()
+    phases: list[str] = []
+
+    def progress(step: child_run.Step) -> None:
+        phases.append(step.phase)
+        if step.phase == "commit":
+            cancel.set()
+
+    the_plan = to_database.plan(
+        Project("rich", str(rich_store)), paths, database, artifacts=str(rich_store)
+    )
+    result = to_database.move(the_plan, paths, progress=progress, cancel=cancel)
+    assert "commit" in phases and phases[-1] == "done"
+    assert result.ok, result.report()
+    assert postgres.table_rows(database)["runs"] == result.tables["runs"] > 0
 
 
 def _open_transaction(url: str) -> bool:
@@ -243,7 +268,7 @@ def _open_transaction(url: str) -> bool:
 def test_ctrl_c_in_the_cli_commits_nothing(
     paths: AppPaths, started_local: Path, database: str
 ) -> None:
-    """A real SIGINT to ``mlflow-launcher migrate --to postgresql://...`` while the copy's
+    """A real SIGINT to ``mlflow-launcher move --to postgresql://...`` while the copy's
     transaction is open in the database."""
     config = _config_bytes(paths)
     proc = start_cli(_move(database, started_local.parent, "--switch"))
@@ -255,7 +280,8 @@ def test_ctrl_c_in_the_cli_commits_nothing(
         return _open_transaction(database)
 
     err = interrupt_when(proc, copying)
-    copiers = [a for a in argv if "copy-db" in a]  # a child seen before its exec shows our argv
+    # a child seen before its exec shows our argv
+    copiers = [a for a in argv if "move-to-database" in a]
     assert copiers, argv
     assert not [a for a in copiers if "postgresql://" in a], "the URL is in the copier's argv"
     assert proc.returncode == 1 and "Cancelled" in err, err

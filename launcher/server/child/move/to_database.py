@@ -1,66 +1,45 @@
-"""Copying a SQLite MLflow store into a team database, run by ``child/main.py copy-db``.
+"""Moving a SQLite MLflow store into a team database: ``commands.py move-to-database``.
 
 Runs inside the project's Python environment (it has MLflow, SQLAlchemy and the database
 driver), so like every module here it imports only the standard library at module level.
 
 Why this shape:
 - ``mlflow.store.fs2db`` writes SQLite only, so a folder store is first converted to a temporary
-  SQLite file (``migrate.py``) and this module copies that file (or a SQLite store, opened
+  SQLite file (``to_sqlite.py``) and this module copies that file (or a SQLite store, opened
   read-only) into the database.
-- The target's URL, password included, comes from the environment variable :data:`URL_ENV`, never
-  from argv, and is never printed: every message goes through :func:`_redact`.
+- - The target's URL, password included, comes from the environment variable
+  ``protocol.TARGET_URL_VAR``, never from argv, and is never printed: every message goes through
+  :func:`_redact`.
 - The target is checked before anything is written: reachable, password accepted, no MLflow table
   holding rows, any existing MLflow schema at this MLflow's alembic head, and the source at that
   same head.
-- Schema creation (``_initialize_tables``' two steps: ``create_all`` and alembic's upgrade) and
-  every row are written on ONE connection in ONE transaction, checked table by table (row count
-  and content hash) before the commit. On PostgreSQL DDL is transactional, so a failure or a
-  killed process leaves the database exactly as it was. MySQL commits DDL implicitly: there the
-  tables this run created are dropped again on a failure (a SIGKILL in that window can leave
-  empty tables at the head revision, which a new attempt accepts).
+- - Schema creation (``_initialize_tables``' two steps: ``create_all`` and alembic's upgrade) and
+  every row are written on ONE connection in ONE transaction, checked table by table (row count and
+  content hash) before the commit. On PostgreSQL DDL is transactional, so a failure or a killed
+  process leaves the database exactly as it was. The commit waits for the launcher's go-ahead
+  (``stdin_pipe.Commit``), so a cancel comes before it or not at all. MySQL commits DDL implicitly:
+  there the tables this run created are dropped again on a failure (a SIGKILL in that window can
+  leave empty tables at the head revision, which a new attempt accepts).
 - Folder-store experiment ids are 18-digit numbers; ``experiments.experiment_id`` is a 32-bit
   INTEGER on PostgreSQL and MySQL. Ids that do not fit are renumbered (after the largest that
   fits, in creation order) in every ``experiment_id`` column, and the mapping is reported.
 - PostgreSQL sequences behind the integer ids are set past the copied ids (``setval``), so the
   next experiment MLflow creates does not collide.
 
-Into a workspace of a database that may hold others (``gather``): ``copy_workspace.py``.
+Into a workspace of a database that may hold others (``gather``): ``into_workspace.py``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import sys
 from typing import Any
 
-URL_ENV = "_LAUNCHER_TARGET_URL"
-RESULT_PHASE = "result"
+from .. import protocol, stdin_pipe
+from . import into_workspace, table_hash
+
 _INT32_MAX = 2_147_483_647
 _BATCH = 500
-
-
-def _sibling(name: str) -> Any:
-    """A module beside this one: imported in the package, else (run by path from ``main.py``)
-    loaded from its file, as ``main.py`` loads this one."""
-    import importlib
-
-    if getattr(sys, "frozen", False) or __package__:
-        return importlib.import_module(f"launcher.server.child.{name}")
-    import importlib.util
-
-    loaded = sys.modules.get(f"_launcher_child_{name}")
-    if loaded is not None:
-        return loaded
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_launcher_child_{name}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"{path} cannot be loaded")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class Refused(Exception):
@@ -84,13 +63,6 @@ def _password(url: str) -> str:
         return urllib.parse.unquote(urllib.parse.urlsplit(url).password or "")
     except ValueError:
         return ""
-
-
-def _emit(phase: str, done: int, total: int, text: str = "") -> None:
-    from_migrate = sys.modules.get("_launcher_child_migrate")
-    line = json.dumps({"phase": phase, "done": done, "total": total, "text": text})
-    mark = getattr(from_migrate, "PROGRESS_MARK", "LAUNCHER-PROGRESS:")
-    print(f"{mark} {line}", flush=True)
 
 
 def classify(exc: BaseException) -> str:
@@ -167,14 +139,14 @@ def check_target(conn: Any, head: str, workspace: str = "") -> bool:
             ),
         )
     if workspace:
-        if _sibling("copy_workspace").taken(conn, workspace):
+        if into_workspace.taken(conn, workspace):
             raise Refused(
                 "workspace-exists",
                 f"the database already has a workspace {workspace!r}; gather only creates new "
                 "workspaces (pick another name, or remove that workspace first)",
             )
         return True
-    for table in sorted(ours - {"alembic_version"} - _hash().SEEDED):
+    for table in sorted(ours - {"alembic_version"} - table_hash.SEEDED):
         if conn.execute(sqlalchemy.text(f"SELECT 1 FROM {table} LIMIT 1")).first():
             raise Refused(
                 "target-not-empty",
@@ -182,10 +154,6 @@ def check_target(conn: Any, head: str, workspace: str = "") -> bool:
                 "only writes into an empty database",
             )
     return True
-
-
-def _hash() -> Any:
-    return _sibling("table_hash")
 
 
 def _create_schema(conn: Any) -> None:
@@ -240,7 +208,7 @@ def _tables(conn: Any) -> list[Any]:
 def _copy_rows(source: Any, target: Any, ids: dict[int, int], workspace: str = "") -> None:
     import sqlalchemy
 
-    remap = _hash().remap
+    remap = table_hash.remap
 
     source_meta = sqlalchemy.MetaData()
     source_meta.reflect(source)
@@ -249,8 +217,8 @@ def _copy_rows(source: Any, target: Any, ids: dict[int, int], workspace: str = "
         for table in reversed(tables):  # rows the schema's migrations seed (default workspace)
             target.execute(table.delete())
     for index, table in enumerate(tables):
-        _emit("copy", index, len(tables), f"copying {table.name}")
-        if table.name not in source_meta.tables or (workspace and table.name in _hash().SEEDED):
+        protocol.progress("copy", index, len(tables), f"copying {table.name}")
+        if table.name not in source_meta.tables or (workspace and table.name in table_hash.SEEDED):
             continue
         # A generated column (spans.duration_ns) is computed by the database, never written.
         columns = [c.name for c in table.columns if c.computed is None]
@@ -262,7 +230,7 @@ def _copy_rows(source: Any, target: Any, ids: dict[int, int], workspace: str = "
                 batch = []
         if batch:
             target.execute(table.insert(), batch)
-    _emit("copy", len(tables), len(tables), "copied")
+    protocol.progress("copy", len(tables), len(tables), "copied")
 
 
 def reset_sequences(conn: Any) -> None:
@@ -288,30 +256,28 @@ def reset_sequences(conn: Any) -> None:
         )
 
 
-def copy(source_path: str) -> int:
-    """Copy the SQLite file ``source_path`` into the database named by :data:`URL_ENV`."""
-    url = os.environ.get(URL_ENV, "")
+def move(source_path: str, go: stdin_pipe.Commit | None = None) -> int:
+    """Copy the SQLite file ``source_path`` into the database named in the environment.
+
+    ``go``: the launcher's go-ahead to commit (none when run by hand)."""
+    url = os.environ.get(protocol.TARGET_URL_VAR, "")
     try:
-        return _copy(source_path, url)
+        return _copy(source_path, url, go)
     except Refused as exc:
-        _fail(exc.kind, _redact(str(exc), url))
+        protocol.error(exc.kind, _redact(str(exc), url))
         return 6
     except Exception as exc:
-        _fail(classify(exc), _redact(f"{type(exc).__name__}: {exc}", url))
+        protocol.error(classify(exc), _redact(f"{type(exc).__name__}: {exc}", url))
         return 7
 
 
-def _fail(kind: str, message: str) -> None:
-    print(f"LAUNCHER-ERROR: {kind}: {message}", file=sys.stderr, flush=True)
-
-
-def _copy(source_path: str, url: str) -> int:
+def _copy(source_path: str, url: str, go: stdin_pipe.Commit | None) -> int:
     import sqlalchemy
     from mlflow.store.db.utils import _get_latest_schema_revision
 
     if not url:
-        raise Refused("target-missing", f"no database URL in {URL_ENV}")
-    workspace = os.environ.get("_LAUNCHER_TARGET_WORKSPACE", "")  # copy_workspace.WORKSPACE_ENV
+        raise Refused("target-missing", f"no database URL in {protocol.TARGET_URL_VAR}")
+    workspace = os.environ.get(protocol.TARGET_WORKSPACE_VAR, "")
     head = _get_latest_schema_revision()
     source_engine = _source_engine(source_path)
     target_engine = _engine(url)
@@ -324,11 +290,11 @@ def _copy(source_path: str, url: str) -> int:
                     f"the SQLite store is at schema revision {revision}, this MLflow's is "
                     f"{head}: upgrade it first (mlflow-launcher doctor NAME --upgrade)",
                 )
-            if workspace and (odd := _sibling("copy_workspace").unsupported(source)):
+            if workspace and (odd := into_workspace.unsupported(source)):
                 raise Refused(
                     "source-unsupported",
                     f"the store has rows in {', '.join(odd)}, whose database-wide ids gather "
-                    "does not renumber; move this store alone (migrate --to)",
+                    "does not renumber; move this store alone (move --to)",
                 )
             try:
                 conn = target_engine.connect()
@@ -340,7 +306,7 @@ def _copy(source_path: str, url: str) -> int:
                 if workspace:
                     had_schema = check_target(conn, head, workspace)
                     ids = (
-                        _sibling("copy_workspace").id_map(source, conn, target_engine.dialect.name)
+                        into_workspace.id_map(source, conn, target_engine.dialect.name)
                         if had_schema
                         else experiment_id_map(source, target_engine.dialect.name)
                     )
@@ -349,24 +315,28 @@ def _copy(source_path: str, url: str) -> int:
                     ids = experiment_id_map(source, target_engine.dialect.name)
                 source_keys: dict[str, set[str]] = {}  # each row's key: its workspace's rows
                 keys = source_keys if workspace else None
-                expected = _hash().fingerprint(source, ids, workspace, keys=keys)
+                expected = table_hash.fingerprint(source, ids, workspace, keys=keys)
                 conn.rollback()  # the checks' implicit transaction; the copy gets its own
                 created = False
                 transaction = conn.begin()
                 try:
                     if not had_schema:
-                        _emit("schema", 0, 0, f"creating MLflow's schema ({head})")
+                        protocol.progress("schema", 0, 0, f"creating MLflow's schema ({head})")
                         _create_schema(conn)
                         created = True
                     if workspace:
-                        _sibling("copy_workspace").create(conn, workspace)
+                        into_workspace.create(conn, workspace)
                     _copy_rows(source, conn, ids, workspace)
                     reset_sequences(conn)
-                    _emit("verify", 0, 0, "verifying: comparing every table")
+                    protocol.progress("verify", 0, 0, "verifying: comparing every table")
                     only = source_keys if workspace else None
-                    problems = _hash().differences(expected, _hash().fingerprint(conn, only=only))
+                    problems = table_hash.differences(
+                        expected, table_hash.fingerprint(conn, only=only)
+                    )
                     if problems:
                         raise Refused("copy-differs", "; ".join(problems[:10]))
+                    if go is not None:
+                        go.ask()
                     transaction.commit()
                 except BaseException:
                     transaction.rollback()
@@ -374,8 +344,8 @@ def _copy(source_path: str, url: str) -> int:
                         _drop_created(conn)
                     raise
         with target_engine.connect() as check:  # a fresh read of what was committed
-            stored = _hash().fingerprint(check, only=source_keys if workspace else None)
-        problems = _hash().differences(expected, stored)
+            stored = table_hash.fingerprint(check, only=source_keys if workspace else None)
+        problems = table_hash.differences(expected, stored)
         result = {
             "tables": {name: stored.get(name, [0, ""])[0] for name in expected},
             "differences": problems,
@@ -383,7 +353,7 @@ def _copy(source_path: str, url: str) -> int:
             "renumbered": {str(k): v for k, v in ids.items()},
             "workspace": workspace,
         }
-        _emit(RESULT_PHASE, 0, 0, json.dumps(result))
+        protocol.result(result)
         return 0  # committed: a difference read back is reported with the counts, not raised
     finally:
         source_engine.dispose()

@@ -1,5 +1,5 @@
 """``mlflow-launcher gather NAME... --to URL``: several projects' stores into one database, one
-MLflow workspace per project (``launcher.server.stores.gather``).
+MLflow workspace per project (``launcher.server.stores.move.gather``).
 
 Progress on standard error, the verified report per workspace on standard output; Ctrl-C
 cancels the project being copied (its workspace is not made) and starts no other. The sources
@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 
 from launcher.app.commands.common import EXIT_FAIL, EXIT_OK, UsageError, err, find_project, load
-from launcher.app.commands.migrate import shared
-from launcher.app.commands.migrate.to_database import _password
+from launcher.app.commands.move import shared
+from launcher.app.commands.move.database import _password
 from launcher.model.config import ConfigStore
 from launcher.model.project import Project
 from launcher.model.stores import StoreKind
-from launcher.server.stores import gather
-from launcher.server.stores.migration import MigrationError, Step
+from launcher.server.stores.move import gather
+from launcher.server.stores.move.child_run import MoveError, Step
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
         plans = gather.plan(
             projects, store.paths, target, password=_password(target), workspaces=named
         )
-    except MigrationError as exc:
+    except MoveError as exc:
         err(f"error: {exc}")
         return EXIT_FAIL
     err(f"Gathering {len(plans)} projects into {plans[0].target} (Ctrl-C cancels)...")

@@ -1,9 +1,20 @@
-"""Making sure no server outlives the launcher, even a killed one.
+"""Starting a child process: one way for every child, tied to the launcher's life.
 
-POSIX: every server reads its standard input, whose other end only the launcher holds; when the
-launcher dies for any reason the pipe closes and the server stops itself (``child/main.py
---watch-stdin``). Windows: servers also go into one Job Object with KILL_ON_JOB_CLOSE, so the
-kernel ends the whole tree when the launcher's handle to the job goes away.
+Every child (a server, a host, a move, a probe, a schema check) is started by :func:`spawn`,
+or by :func:`run` for one that answers and ends; here alone are the Windows creation flags and
+the lifeline:
+
+- POSIX: a long-lived child reads its standard input, whose other end only the launcher holds;
+  when the launcher dies for any reason the pipe closes and the child stops itself
+  (``--watch-stdin``, ``child/stdin_pipe.py``). It gets a session (process group) of its own, so
+  a Ctrl-C in the launcher's terminal reaches only the launcher, which then stops its children
+  in order.
+- Windows: no console window, and every child goes into one Job Object with
+  KILL_ON_JOB_CLOSE, so the kernel ends the whole tree when the launcher's handle to the job
+  goes away.
+
+The one process the launcher starts otherwise is the installer of an update
+(``updates/installer.py``): it must outlive the launcher it replaces.
 """
 
 from __future__ import annotations
@@ -20,43 +31,78 @@ _lock = threading.Lock()
 _job: int | None = None
 
 
-def spawn(argv: Sequence[str], *, cwd: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
-    """Start a server process (a project's own, or a host) tied to the launcher.
+def spawn(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    lifeline: bool = True,
+    merge_stderr: bool = True,
+) -> subprocess.Popen[bytes]:
+    """Start a child tied to the launcher; raises OSError when the program cannot be run.
 
-    Its standard input is the lifeline pipe; its output is one stream, for its log. It gets a
-    session (process group) of its own, so a Ctrl-C in the launcher's terminal reaches only the
-    launcher, which then stops its servers in order; on Windows no console window, and the Job
-    Object. Raises OSError when the program cannot be run.
+    ``lifeline``: its standard input is a pipe the launcher holds (a child run with
+    ``--watch-stdin`` stops when it closes, and reads requests from it), else nothing.
+    ``merge_stderr``: its output is one stream (for its log), else stdout and stderr apart.
     """
-    kwargs: dict[str, object] = {}
-    if os.name == "nt":
-        kwargs["creationflags"] = (
-            subprocess.CREATE_NO_WINDOW  # type: ignore[attr-defined]
-            | subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        )
-    else:
-        kwargs["start_new_session"] = True
     proc = subprocess.Popen(
         list(argv),
-        stdin=subprocess.PIPE,
+        stdin=subprocess.PIPE if lifeline else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
         cwd=cwd,
-        env=dict(env),
-        **kwargs,  # type: ignore[call-overload]
+        env=dict(env) if env is not None else None,
+        **_flags(),  # type: ignore[call-overload]
     )
     adopt(proc.pid)
     return proc
 
 
+def run(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    timeout: float | None = None,
+    merge_stderr: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run a child that answers and ends (a probe, a schema check), its output as text.
+
+    Raises OSError when the program cannot be run, and ``subprocess.TimeoutExpired`` (the
+    child killed) when it takes longer than ``timeout``.
+    """
+    proc = spawn(argv, env=env, cwd=cwd, lifeline=False, merge_stderr=merge_stderr)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(list(argv), proc.returncode, _text(out), _text(err))
+
+
+def _text(data: bytes | None) -> str:
+    text = (data or b"").decode("utf-8", "replace")
+    return text.replace("\r\n", "\n")
+
+
+def _flags() -> dict[str, object]:
+    if os.name == "nt":
+        return {
+            "creationflags": subprocess.CREATE_NO_WINDOW  # type: ignore[attr-defined]
+            | subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        }
+    return {"start_new_session": True}
+
+
 def adopt(pid: int) -> None:
-    """Tie a freshly started server process to the launcher's lifetime."""
+    """Tie a freshly started child to the launcher's lifetime (Windows: the Job Object)."""
     if os.name != "nt":
         return
     try:
         _assign_to_job(pid)
     except OSError as exc:  # pragma: no cover - Windows only
-        log.warning("could not put server %s into the launcher's job object: %s", pid, exc)
+        log.warning("could not put child %s into the launcher's job object: %s", pid, exc)
 
 
 def _assign_to_job(pid: int) -> None:  # pragma: no cover - Windows only
