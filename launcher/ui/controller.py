@@ -31,11 +31,13 @@ from launcher.server.store_watch import StoreWatch
 from launcher.ui.common.password_dialog import ask_if_missing
 from launcher.ui.fast_view import FastViews
 from launcher.ui.hosts import Autostart
+from launcher.ui.project_row import ProjectRow
+from launcher.ui.project_row import build as build_row
 from launcher.ui.run_watch import RunWatch
 from launcher.ui.server_notices import ServerNotices
 from launcher.ui.status_text import status_text, tooltip
 from launcher.ui.team import TeamProjects
-from launcher.ui.updates import Updates
+from launcher.ui.updates import UpdateOffer, Updates
 from launcher.ui.windows import Windows
 
 log = logging.getLogger(__name__)
@@ -132,6 +134,13 @@ class Controller(QObject):
 
     # -- state for the views ------------------------------------------------------------------
 
+    def rows(self) -> list[ProjectRow]:
+        """Every listed project as the views show it now (project_row.py)."""
+        return [self.row(listed) for listed in self.listed()]
+
+    def row(self, listed: Listed) -> ProjectRow:
+        return build_row(listed, self.manager, self.store_watch, self.fast_views)
+
     def state(self, name: str) -> State:
         return self.manager.state(name)
 
@@ -141,6 +150,27 @@ class Controller(QObject):
 
     def tooltip(self) -> str:
         return tooltip(self.manager)
+
+    def aggregate(self) -> str:
+        """The icon's state: 'failed', 'starting', 'running' or 'idle' (the first that applies)."""
+        return self.manager.aggregate()
+
+    def anything_active(self) -> bool:
+        """Whether a server starts or runs: Stop all applies."""
+        return bool(self.manager.active())
+
+    @property
+    def update_offer(self) -> UpdateOffer | None:
+        """The newer version the menu offers ("Update to X.Y.Z"), while a check found one."""
+        offer = self.updates.offer
+        if offer is None:
+            return None
+        return UpdateOffer(offer.release.version, installing=self.updates.installing)
+
+    @property
+    def self_updating(self) -> bool:
+        """Whether this copy updates itself (an installed Windows copy): Settings asks then."""
+        return self.updates.applies
 
     def autostart_enabled(self) -> bool:
         if self.autostart is None:
@@ -185,6 +215,18 @@ class Controller(QObject):
 
     def stop_all(self) -> None:
         self.manager.stop_all(wait=False)
+
+    def install_update(self) -> None:
+        """ "Update to X.Y.Z": download, check and run the installer (ui/updates.py)."""
+        self.updates.install()
+
+    def start_update_checks(self) -> None:
+        """Once the tray shows: ask (the first time) and check daily, where updates apply."""
+        self.updates.start()
+
+    def refresh_fast_view(self, project: Project) -> None:
+        """Build a new fast view in the background; a running server restarts on it."""
+        self.fast_views.refresh(project)
 
     def copy_url(self, name: str) -> None:
         url = self.manager.url(name)

@@ -37,7 +37,6 @@ from launcher.ui.common.icons import app_icon, project_icon
 from launcher.ui.common.widgets import named
 from launcher.ui.hosts import SettingsHost
 from launcher.ui.settings.project_editor import ProjectEditor
-from launcher.ui.team import label, tooltip
 
 _NAME = Qt.ItemDataRole.UserRole
 
@@ -104,30 +103,24 @@ class SettingsDialog(QDialog):
         selected = self.selected_name()
         config = self.controller.config
         self.table.clear()
-        for listed in self.controller.listed():
-            project = listed.project
-            item = QTreeWidgetItem([label(listed), _store_text(project), ""])
-            item.setData(0, _NAME, project.name)
-            self._set_state(item, project.name)
-            item.setToolTip(1, project.store)
-            if listed.team:  # read-only: shown greyed, with where it comes from
+        for row in self.controller.rows():
+            item = QTreeWidgetItem([row.label, row.store, row.status])
+            item.setData(0, _NAME, row.name)
+            item.setIcon(2, project_icon(row.state))
+            item.setToolTip(1, row.project.store)
+            if row.team:  # read-only: shown greyed, with where it comes from
                 grey = QBrush(self.palette().color(QPalette.ColorRole.PlaceholderText))
                 for column in (0, 1):
                     item.setForeground(column, grey)
-                    item.setToolTip(column, tooltip(listed))
+                    item.setToolTip(column, row.hint)
             self.table.addTopLevelItem(item)
-            if project.name == selected:
+            if row.name == selected:
                 self.table.setCurrentItem(item)
         first = self.table.topLevelItem(0)
         if self.table.currentItem() is None and first is not None:
             self.table.setCurrentItem(first)
         self._load_general(config)
         self._update_buttons()
-
-    def _set_state(self, item: QTreeWidgetItem, name: str) -> None:
-        state = self.controller.state(name)
-        item.setText(2, self.controller.status_text(name))
-        item.setIcon(2, project_icon(state))
 
     def selected_name(self) -> str:
         item = self.table.currentItem() if hasattr(self, "table") else None
@@ -158,7 +151,7 @@ class SettingsDialog(QDialog):
 
         dialog = DiscoverDialog(
             self.controller.update_config,
-            lambda: [x.project for x in self.controller.listed()],
+            lambda: [row.project for row in self.controller.rows()],
             parent=self,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -268,7 +261,7 @@ class SettingsDialog(QDialog):
             "Reads the update feed (GitHub's releases, or your team's) at most once a day; the "
             'menu then offers "Update to …". Nothing is installed without your click.'
         )
-        self.updates.setVisible(self.controller.updates.applies)  # an installed Windows copy
+        self.updates.setVisible(self.controller.self_updating)  # an installed Windows copy
         form.addRow(self.updates)
         self.updates.toggled.connect(self._save_updates)
         self.view_refresh = named(QSpinBox(), "view-refresh-minutes")
@@ -389,10 +382,3 @@ def _spin(name: str, low: int, high: int, suffix: str, special: str = "") -> QSp
     spin.setSuffix(suffix)
     spin.setSpecialValueText(special)
     return spin
-
-
-def _store_text(project: Project) -> str:
-    try:
-        return project.parsed_store().display
-    except ValueError:
-        return project.store
