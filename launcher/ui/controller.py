@@ -1,10 +1,13 @@
 """What the tray's clicks mean: the one place between the views and the core.
 
 The tray icon, its fallback window and the settings dialog only show state and forward clicks
-here; this object reads and writes the config and drives the :class:`ServerManager`. Its
-helpers each hold one job: ``server_notices`` (what is worth a notification), ``status_text``
-(a state in words) and ``windows`` (the secondary windows, whose modules are imported lazily,
-so the tray shows before the settings dialog's code is even loaded).
+here; this object reads and writes the config and drives the :class:`ServerManager`. The views
+read a project through its row (:meth:`Controller.rows`, ``project_row``), and what belongs to
+no project (the update offer, Stop all, the icon's state) through the methods below it; they
+never reach into the manager, the update checker or the fast views. Its helpers each hold one
+job: ``server_notices`` (what is worth a notification), ``status_text`` (a state in words) and
+``windows`` (the secondary windows, whose modules are imported lazily, so the tray shows before
+the settings dialog's code is even loaded).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from launcher.ui.project_row import ProjectRow
 from launcher.ui.project_row import build as build_row
 from launcher.ui.run_watch import RunWatch
 from launcher.ui.server_notices import ServerNotices
-from launcher.ui.status_text import status_text, tooltip
+from launcher.ui.status_text import tooltip
 from launcher.ui.team import TeamProjects
 from launcher.ui.updates import UpdateOffer, Updates
 from launcher.ui.windows import Windows
@@ -143,10 +146,6 @@ class Controller(QObject):
 
     def state(self, name: str) -> State:
         return self.manager.state(name)
-
-    def status_text(self, name: str) -> str:
-        """A project's state in a few words, as the menu and the settings list show it."""
-        return status_text(self.manager, self.store_watch, name)
 
     def tooltip(self) -> str:
         return tooltip(self.manager)

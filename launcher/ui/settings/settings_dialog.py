@@ -36,6 +36,7 @@ from launcher.server.manager import POLICY_KEEP, POLICY_STOP
 from launcher.ui.common.icons import app_icon, project_icon
 from launcher.ui.common.widgets import named
 from launcher.ui.hosts import SettingsHost
+from launcher.ui.project_row import ProjectRow
 from launcher.ui.settings.project_editor import ProjectEditor
 
 _NAME = Qt.ItemDataRole.UserRole
@@ -49,6 +50,8 @@ class SettingsDialog(QDialog):
         self.setWindowIcon(app_icon())
         self.resize(760, 440)
         self.editor: ProjectEditor | None = None
+        self.rows: dict[str, ProjectRow] = {}
+        """The listed projects as shown, by name (project_row.py)."""
         self.discover_dialog: QDialog | None = None
         tabs = QTabWidget()
         tabs.addTab(self._projects_tab(), "Projects")
@@ -103,7 +106,8 @@ class SettingsDialog(QDialog):
         selected = self.selected_name()
         config = self.controller.config
         self.table.clear()
-        for row in self.controller.rows():
+        self.rows = {row.name: row for row in self.controller.rows()}
+        for row in self.rows.values():
             item = QTreeWidgetItem([row.label, row.store, row.status])
             item.setData(0, _NAME, row.name)
             item.setIcon(2, project_icon(row.state))
@@ -129,7 +133,8 @@ class SettingsDialog(QDialog):
     def _update_buttons(self) -> None:
         name = self.selected_name()
         names = [p.name for p in self.controller.config.projects]
-        local = bool(name) and not self.controller.is_team(name)
+        row = self.rows.get(name)
+        local = row is not None and row.can_edit  # a team project is read-only
         self.buttons["duplicate"].setEnabled(bool(name))  # of a team project: a local copy
         for key in ("edit", "remove"):
             self.buttons[key].setEnabled(local)

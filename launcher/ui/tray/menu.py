@@ -2,6 +2,7 @@
 
 Each project is a submenu (Open, Stop, Restart, Copy URL, Copy tracking snippet, Show log, Edit)
 whose own entry is also clickable: one click on the project opens it, hovering shows the rest.
+What an entry shows and which of its actions apply come from the project's row (project_row.py).
 """
 
 from __future__ import annotations
