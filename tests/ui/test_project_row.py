@@ -5,10 +5,13 @@ and what the menu shows beside the rows (the update offer, Stop all, the icon's 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+import launcher.ui
 from launcher.model.catalog import Listed
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
@@ -131,3 +134,17 @@ def test_what_the_menu_shows_beside_the_rows(
     qtbot.waitUntil(lambda: controller.aggregate() == "starting", timeout=2000)
     assert controller.anything_active()
     qtbot.waitUntil(lambda: controller.aggregate() == "running", timeout=5000)
+
+
+def test_no_view_reaches_past_the_controller() -> None:
+    """The views read rows and the controller's own methods; the manager, the update checker
+    and the fast views are the controller's to ask (a view that reaches in fails here)."""
+    reach = re.compile(r"controller\.(manager|updates|fast_views)\b")
+    ui = Path(launcher.ui.__file__).parent
+    found = [
+        f"{path.relative_to(ui)}:{number}"
+        for path in sorted(ui.rglob("*.py"))
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if reach.search(line)
+    ]
+    assert found == []
