@@ -3,15 +3,16 @@
     python docs/screenshots.py
 
 writes docs/tray-menu.png (the menu with a project's submenu, one project failed),
-docs/active-runs.png (the runs being trained), docs/run-notification.png (one of them ended),
-docs/failure-notification.png (a project whose share is gone), docs/settings.png and
-docs/editor.png (the project editor showing a validation error). Needs
-Debian's xvfb, trayer, xdotool, x11-utils and
-imagemagick. Runs itself again as a child inside the throwaway X session; the child starts the
-launcher's tray in-process with a few projects (two served for real, one failing with its named
-cause), right-clicks the tray icon, hovers a project, and takes the pictures with ImageMagick's
-``import``. The dialogs are built by :func:`scenes`, which tests/docs/test_screenshots.py builds
-offscreen, so a module that moves breaks a test, not the pictures.
+docs/active-runs.png (the runs being trained), docs/update-offer.png (the menu offering a newer
+version), docs/run-notification.png (one of them ended), docs/failure-notification.png (a
+project whose share is gone), docs/settings.png, docs/editor.png (the project editor showing a
+validation error) and docs/move-to.png (the "Move to…" dialog halfway through a real move to
+SQLite). Needs Debian's xvfb, trayer, xdotool, x11-utils and imagemagick. Runs itself again as a
+child inside the throwaway X session; the child starts the launcher's tray in-process with a
+few projects (two served for real, one failing with its named cause), right-clicks the tray
+icon, hovers a project, and takes the pictures with ImageMagick's ``import``. The dialogs are
+built by :func:`scenes` and the offer by :func:`offer_update`, which tests/docs/test_screenshots.py
+runs offscreen, so a module that moves breaks a test, not the pictures.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def main() -> int:
             env = dict(x.env, MLFLOW_LAUNCHER_HOME=str(demo / "launcher"), PYTHONPATH=str(REPO),
                        XDG_CONFIG_HOME=str(demo / "xdg"))  # fmt: skip
             return subprocess.run([sys.executable, __file__, "--child", str(demo)], env=env,
-                                  cwd=REPO, check=False, timeout=300).returncode  # fmt: skip
+                                  cwd=REPO, check=False, timeout=600).returncode  # fmt: skip
     finally:
         shutil.rmtree(demo, ignore_errors=True)
 
@@ -64,6 +65,7 @@ def child(tmp: Path) -> int:
     subprocess.run([sys.executable, str(REPO / "tests" / "stores.py"), "folder", str(store),
                     "dra_train_001_baseline", "dra_eval_001_holdout", "notes"],
                    check=True, capture_output=True)  # fmt: skip
+    history(store, "dra_train_000_grid", 300)  # what the Move to… picture moves
     runs = [training(store, name) for name in ("sweep-lr-0.01", "sweep-lr-0.03")]
     paths = app_paths()
     projects = [
@@ -99,15 +101,9 @@ def child(tmp: Path) -> int:
     icon = tray.icon.geometry()
     pump(app, 0.5)
     hide_balloons(app, desktop)  # the failed start's notice: its own picture comes later
-    for _attempt in range(5):  # a click right after start-up is sometimes not taken
-        xdotool("mousemove", str(icon.center().x()), str(icon.center().y()))
-        pump(app, 0.3)
-        xdotool("click", "3")
-        with contextlib.suppress(TimeoutError):
-            wait(app, tray.menu.isVisible, 2)
-            break
-    wait(app, tray.menu.isVisible, 1)
+    open_menu(app, tray, icon)
     sub = hover(app, tray.menu, "project:Team share")
+    hide_balloons(app, desktop)  # a balloon the right-click met opened the failure's log
     menu_rect = tray.menu.geometry().united(sub.geometry())  # type: ignore[union-attr]
     top_left = QPoint(max(0, menu_rect.left() - 24), 0)
     right = max(menu_rect.right(), icon.right()) + 8
@@ -121,6 +117,16 @@ def child(tmp: Path) -> int:
     screenshot(OUT / "active-runs.png",
                f"{rect.right() + 8 - left}x{rect.bottom() + 16}+{left}+0")  # fmt: skip
     xdotool("key", "Escape", "key", "Escape")
+    pump(app, 0.5)
+    # A newer version offered (from a folder feed, as a daily check finds it): the menu says so.
+    offer_update(tray_app.controller, tmp / "feed")
+    open_menu(app, tray, icon)
+    hover(app, tray.menu, "update")
+    hide_balloons(app, desktop)
+    rect = tray.menu.geometry()
+    left, right = max(0, rect.left() - 8), max(rect.right(), icon.right()) + 8
+    screenshot(OUT / "update-offer.png", f"{right - left}x{rect.bottom() + 16}+{left}+0")
+    xdotool("key", "Escape")
     pump(app, 0.5)
     # A run that ends is told (Qt's own balloon by the icon on a desktop without a
     # notification service), and so is a project whose share is gone.
@@ -138,37 +144,117 @@ def child(tmp: Path) -> int:
         widget.move(40, 60)
         widget.show()
         pump(app, 1.0)
+        if name == "move-to":
+            mid_move(app, widget)
         frame = widget.frameGeometry()
         screenshot(OUT / f"{name}.png", f"{frame.width()}x{frame.height()}+{frame.x()}+{frame.y()}")
-        widget.close()
+        widget.close()  # the move's: a close cancels it; its child is stopped before we go on
+        wait(app, lambda w=widget: not getattr(w, "running", False), 60)
     tray_app.shutdown()
     print(f"wrote the pictures in {OUT}")
     return 0
 
 
 def scenes(controller):  # type: ignore[no-untyped-def]
-    """The dialogs the README shows, built as a user meets them (not shown yet), by file name."""
+    """The dialogs the README shows, built as a user meets them (not shown yet), by file name.
+
+    "move-to" is "Move to…" for the project "Team share" (a folder store), ready to move it to
+    a new SQLite file: :func:`mid_move` clicks Move and waits for a progress step."""
+    from launcher.ui.settings.migrate_dialog import MigrateDialog as MoveDialog
     from launcher.ui.settings.project_editor import ProjectEditor
     from launcher.ui.settings.settings_dialog import SettingsDialog
 
     settings = SettingsDialog(controller)
     settings.resize(860, 420)
     editor = ProjectEditor(controller, is_new=True)
+    editor.resize(720, editor.sizeHint().height())  # the store's note in two lines
     editor.name_edit.setText("Team share")  # taken: the editor says so under the field
     editor.store_edit.setText("/mnt/iserver/UserDev/ai/mlflow/dra/mlruns")
     editor.save()  # refused, as after a click on Save: every error shows
-    return {"settings": settings, "editor": editor}
+    team = controller.find("Team share")
+    assert team is not None, "the pictures' config has a project named Team share"
+    move = MoveDialog(team, controller.paths, lambda *_switch, **_how: None)  # never switches
+    return {"settings": settings, "editor": editor, "move-to": move}
+
+
+def mid_move(app, dialog) -> None:  # type: ignore[no-untyped-def]
+    """Click Move and stop at a progress step ("copying runs: 75 of 300"): paint the dialog as
+    it is then and let no later step in until the picture is taken (the caller closes the
+    dialog, which cancels the move: nothing is written under the target's name)."""
+    from PySide6.QtWidgets import QApplication
+
+    dialog.start_button.click()
+    wait(app, lambda: moving(dialog), 240)
+    dialog.repaint()  # now, not at the next event loop turn, which would show later steps
+    QApplication.sync()
+    time.sleep(0.5)
+
+
+def moving(dialog) -> bool:  # type: ignore[no-untyped-def]
+    """The move runs and its progress bar is part way (a step with a count, neither end)."""
+    bar = dialog.progress
+    return bool(dialog.running) and bar.maximum() > 0 and 0 < bar.value() < bar.maximum()
+
+
+def offer_update(controller, feed: Path, version: str = "0.2.0") -> str:  # type: ignore[no-untyped-def]
+    """Offer ``version`` as a daily check would: a folder feed as the release build writes one
+    (a setup.exe and its SHA256SUMS), read by the launcher's own feed code. No network, and
+    nothing installs (the menu is only shown). The version offered."""
+    import hashlib
+
+    from launcher import __version__
+    from launcher.updates import feed as feeds
+
+    feed.mkdir(parents=True, exist_ok=True)
+    installer = feed / f"MLflowLauncher-{version}-setup.exe"
+    installer.write_bytes(b"MZ" + bytes(1024))
+    digest = hashlib.sha256(installer.read_bytes()).hexdigest()
+    (feed / "SHA256SUMS").write_text(f"{digest}  {installer.name}\n", "utf-8")
+    offer = feeds.check(str(feed), __version__)
+    assert offer is not None, f"{version} is not newer than {__version__}"
+    controller.updates.offer = offer
+    return offer.release.version
+
+
+def open_menu(app, tray, icon) -> None:  # type: ignore[no-untyped-def]
+    """Right-click the tray icon until its menu shows."""
+    for _attempt in range(5):  # a click right after start-up is sometimes not taken
+        xdotool("mousemove", str(icon.center().x()), str(icon.center().y()))
+        pump(app, 0.3)
+        xdotool("click", "3")
+        with contextlib.suppress(TimeoutError):
+            wait(app, tray.menu.isVisible, 2)
+            break
+    wait(app, tray.menu.isVisible, 1)
 
 
 def hover(app, menu, name: str):  # type: ignore[no-untyped-def]
-    """Point at the menu's entry ``name`` (its object name) and return its submenu, shown."""
+    """Point at the menu's entry ``name`` (its object name) and return its submenu, shown
+    (None for a plain entry, shown highlighted)."""
     entry = next(a for a in menu.actions() if a.objectName() == name)
     spot = menu.mapToGlobal(menu.actionGeometry(entry).center())
     xdotool("mousemove", str(spot.x()), str(spot.y()))
     sub = entry.menu()
-    wait(app, lambda: sub is not None and sub.isVisible(), 10)
+    if sub is None:
+        wait(app, lambda: menu.activeAction() is entry, 10)
+    else:
+        wait(app, sub.isVisible, 10)
     pump(app, 0.5)
     return sub
+
+
+def history(store: Path, experiment: str, count: int) -> None:
+    """``count`` finished runs in ``experiment``, logged by the mlflow client."""
+    code = (
+        "import os, sys, mlflow\nos.environ['MLFLOW_ALLOW_FILE_STORE'] = 'true'\n"
+        "mlflow.set_tracking_uri(sys.argv[1])\nmlflow.set_experiment(sys.argv[2])\n"
+        "for i in range(int(sys.argv[3])):\n"
+        "    with mlflow.start_run(run_name=f'grid-{i:03d}'):\n"
+        "        mlflow.log_param('lr', 0.001 * (i % 10 + 1))\n"
+        "        mlflow.log_metric('val_loss', round(1.0 / (2 + i % 17), 3))\n"
+    )
+    subprocess.run([sys.executable, "-c", code, store.as_uri(), experiment, str(count)],
+                   check=True, capture_output=True)  # fmt: skip
 
 
 def training(store: Path, name: str) -> str:

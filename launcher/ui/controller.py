@@ -1,10 +1,13 @@
 """What the tray's clicks mean: the one place between the views and the core.
 
 The tray icon, its fallback window and the settings dialog only show state and forward clicks
-here; this object reads and writes the config and drives the :class:`ServerManager`. Its
-helpers each hold one job: ``server_notices`` (what is worth a notification), ``status_text``
-(a state in words) and ``windows`` (the secondary windows, whose modules are imported lazily,
-so the tray shows before the settings dialog's code is even loaded).
+here; this object reads and writes the config and drives the :class:`ServerManager`. The views
+read a project through its row (:meth:`Controller.rows`, ``project_row``), and what belongs to
+no project (the update offer, Stop all, the icon's state) through the methods below it; they
+never reach into the manager, the update checker or the fast views. Its helpers each hold one
+job: ``server_notices`` (what is worth a notification), ``status_text`` (a state in words) and
+``windows`` (the secondary windows, whose modules are imported lazily, so the tray shows before
+the settings dialog's code is even loaded).
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ from launcher.server.store_watch import StoreWatch
 from launcher.ui.common.password_dialog import ask_if_missing
 from launcher.ui.fast_view import FastViews
 from launcher.ui.hosts import Autostart
+from launcher.ui.project_row import ProjectRow
+from launcher.ui.project_row import build as build_row
 from launcher.ui.run_watch import RunWatch
 from launcher.ui.server_notices import ServerNotices
-from launcher.ui.status_text import status_text, tooltip
+from launcher.ui.status_text import tooltip
 from launcher.ui.team import TeamProjects
-from launcher.ui.updates import Updates
+from launcher.ui.updates import UpdateOffer, Updates
 from launcher.ui.windows import Windows
 
 log = logging.getLogger(__name__)
@@ -132,15 +137,39 @@ class Controller(QObject):
 
     # -- state for the views ------------------------------------------------------------------
 
+    def rows(self) -> list[ProjectRow]:
+        """Every listed project as the views show it now (project_row.py)."""
+        return [self.row(listed) for listed in self.listed()]
+
+    def row(self, listed: Listed) -> ProjectRow:
+        return build_row(listed, self.manager, self.store_watch, self.fast_views)
+
     def state(self, name: str) -> State:
         return self.manager.state(name)
 
-    def status_text(self, name: str) -> str:
-        """A project's state in a few words, as the menu and the settings list show it."""
-        return status_text(self.manager, self.store_watch, name)
-
     def tooltip(self) -> str:
         return tooltip(self.manager)
+
+    def aggregate(self) -> str:
+        """The icon's state: 'failed', 'starting', 'running' or 'idle' (the first that applies)."""
+        return self.manager.aggregate()
+
+    def anything_active(self) -> bool:
+        """Whether a server starts or runs: Stop all applies."""
+        return bool(self.manager.active())
+
+    @property
+    def update_offer(self) -> UpdateOffer | None:
+        """The newer version the menu offers ("Update to X.Y.Z"), while a check found one."""
+        offer = self.updates.offer
+        if offer is None:
+            return None
+        return UpdateOffer(offer.release.version, installing=self.updates.installing)
+
+    @property
+    def self_updating(self) -> bool:
+        """Whether this copy updates itself (an installed Windows copy): Settings asks then."""
+        return self.updates.applies
 
     def autostart_enabled(self) -> bool:
         if self.autostart is None:
@@ -185,6 +214,18 @@ class Controller(QObject):
 
     def stop_all(self) -> None:
         self.manager.stop_all(wait=False)
+
+    def install_update(self) -> None:
+        """ "Update to X.Y.Z": download, check and run the installer (ui/updates.py)."""
+        self.updates.install()
+
+    def start_update_checks(self) -> None:
+        """Once the tray shows: ask (the first time) and check daily, where updates apply."""
+        self.updates.start()
+
+    def refresh_fast_view(self, project: Project) -> None:
+        """Build a new fast view in the background; a running server restarts on it."""
+        self.fast_views.refresh(project)
 
     def copy_url(self, name: str) -> None:
         url = self.manager.url(name)

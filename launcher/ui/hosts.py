@@ -13,12 +13,11 @@ from typing import Protocol
 
 from PySide6.QtCore import SignalInstance
 
-from launcher.model.catalog import Listed
 from launcher.model.config import Config
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.state import State
-from launcher.ui.updates import Updates
+from launcher.ui.project_row import ProjectRow
 
 
 class Autostart(Protocol):
@@ -66,17 +65,18 @@ class SettingsHost(EditorHost, Protocol):
 
     config: Config
     autostart: Autostart | None
-    updates: Updates
-    """Its ``applies`` says whether to show "Check for updates" (an installed Windows copy)."""
 
     @property
     def changed(self) -> SignalInstance: ...
 
-    def listed(self) -> list[Listed]: ...
+    @property
+    def self_updating(self) -> bool:
+        """Whether to show "Check for updates" (an installed Windows copy)."""
+
+    def rows(self) -> list[ProjectRow]:
+        """Every listed project as the list shows it (project_row.py)."""
 
     def is_team(self, name: str) -> bool: ...
-
-    def status_text(self, name: str) -> str: ...
 
     def update_config(self, change: Callable[[Config], None]) -> Config: ...
 

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
@@ -38,6 +39,14 @@ FIRST_CHECK_MS = 60_000
 """After start: the tray and its warm host come first."""
 TICK_MS = 3_600_000
 """How often to see whether the daily check is due (and to retry a failed one)."""
+
+
+@dataclass(frozen=True)
+class UpdateOffer:
+    """What the menu shows of an offer: "Update to ``version``", greyed while ``installing``."""
+
+    version: str
+    installing: bool = False
 
 
 def ask_allowed(feed_name: str) -> bool:

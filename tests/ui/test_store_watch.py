@@ -10,8 +10,14 @@ import pytest
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.server.stores import reachable
+from launcher.ui.controller import Controller
 from tests.ui.fakes import FakeFactory
 from tests.ui.helpers import make_controller, write_config
+
+
+def status(controller: Controller, name: str) -> str:
+    """What the menu and the settings list say of ``name`` (its row's status)."""
+    return next(row.status for row in controller.rows() if row.name == name)
 
 
 @pytest.fixture
@@ -40,17 +46,17 @@ def test_a_share_that_goes_away_is_said_once_and_its_return_too(
         qtbot.waitUntil(lambda: not watch._asking, timeout=15000)
 
     checked()
-    assert controller.status_text("Team").startswith("running on port")
+    assert status(controller, "Team").startswith("running on port")
     gone = share.parent.parent.with_name("share-offline")
     share.parent.parent.rename(gone)  # the share disappears while it is served
     checked()
-    assert controller.status_text("Team") == "store unreachable"
+    assert status(controller, "Team") == "store unreachable"
     checked()  # still gone: no second notification
     assert notes == [("Team: store unreachable", "warning")]
     gone.rename(share.parent.parent)
     checked()
-    assert controller.status_text("Team").startswith("running on port")
-    assert controller.status_text("Elsewhere").startswith("running on port")
+    assert status(controller, "Team").startswith("running on port")
+    assert status(controller, "Elsewhere").startswith("running on port")
     assert notes == [("Team: store unreachable", "warning")]
     controller.stop_all()
 

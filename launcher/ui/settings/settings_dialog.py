@@ -36,8 +36,8 @@ from launcher.server.manager import POLICY_KEEP, POLICY_STOP
 from launcher.ui.common.icons import app_icon, project_icon
 from launcher.ui.common.widgets import named
 from launcher.ui.hosts import SettingsHost
+from launcher.ui.project_row import ProjectRow
 from launcher.ui.settings.project_editor import ProjectEditor
-from launcher.ui.team import label, tooltip
 
 _NAME = Qt.ItemDataRole.UserRole
 
@@ -50,6 +50,8 @@ class SettingsDialog(QDialog):
         self.setWindowIcon(app_icon())
         self.resize(760, 440)
         self.editor: ProjectEditor | None = None
+        self.rows: dict[str, ProjectRow] = {}
+        """The listed projects as shown, by name (project_row.py)."""
         self.discover_dialog: QDialog | None = None
         tabs = QTabWidget()
         tabs.addTab(self._projects_tab(), "Projects")
@@ -104,30 +106,25 @@ class SettingsDialog(QDialog):
         selected = self.selected_name()
         config = self.controller.config
         self.table.clear()
-        for listed in self.controller.listed():
-            project = listed.project
-            item = QTreeWidgetItem([label(listed), _store_text(project), ""])
-            item.setData(0, _NAME, project.name)
-            self._set_state(item, project.name)
-            item.setToolTip(1, project.store)
-            if listed.team:  # read-only: shown greyed, with where it comes from
+        self.rows = {row.name: row for row in self.controller.rows()}
+        for row in self.rows.values():
+            item = QTreeWidgetItem([row.label, row.store, row.status])
+            item.setData(0, _NAME, row.name)
+            item.setIcon(2, project_icon(row.state))
+            item.setToolTip(1, row.project.store)
+            if row.team:  # read-only: shown greyed, with where it comes from
                 grey = QBrush(self.palette().color(QPalette.ColorRole.PlaceholderText))
                 for column in (0, 1):
                     item.setForeground(column, grey)
-                    item.setToolTip(column, tooltip(listed))
+                    item.setToolTip(column, row.hint)
             self.table.addTopLevelItem(item)
-            if project.name == selected:
+            if row.name == selected:
                 self.table.setCurrentItem(item)
         first = self.table.topLevelItem(0)
         if self.table.currentItem() is None and first is not None:
             self.table.setCurrentItem(first)
         self._load_general(config)
         self._update_buttons()
-
-    def _set_state(self, item: QTreeWidgetItem, name: str) -> None:
-        state = self.controller.state(name)
-        item.setText(2, self.controller.status_text(name))
-        item.setIcon(2, project_icon(state))
 
     def selected_name(self) -> str:
         item = self.table.currentItem() if hasattr(self, "table") else None
@@ -136,7 +133,8 @@ class SettingsDialog(QDialog):
     def _update_buttons(self) -> None:
         name = self.selected_name()
         names = [p.name for p in self.controller.config.projects]
-        local = bool(name) and not self.controller.is_team(name)
+        row = self.rows.get(name)
+        local = row is not None and row.can_edit  # a team project is read-only
         self.buttons["duplicate"].setEnabled(bool(name))  # of a team project: a local copy
         for key in ("edit", "remove"):
             self.buttons[key].setEnabled(local)
@@ -158,7 +156,7 @@ class SettingsDialog(QDialog):
 
         dialog = DiscoverDialog(
             self.controller.update_config,
-            lambda: [x.project for x in self.controller.listed()],
+            lambda: [row.project for row in self.controller.rows()],
             parent=self,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -268,7 +266,7 @@ class SettingsDialog(QDialog):
             "Reads the update feed (GitHub's releases, or your team's) at most once a day; the "
             'menu then offers "Update to …". Nothing is installed without your click.'
         )
-        self.updates.setVisible(self.controller.updates.applies)  # an installed Windows copy
+        self.updates.setVisible(self.controller.self_updating)  # an installed Windows copy
         form.addRow(self.updates)
         self.updates.toggled.connect(self._save_updates)
         self.view_refresh = named(QSpinBox(), "view-refresh-minutes")
@@ -389,10 +387,3 @@ def _spin(name: str, low: int, high: int, suffix: str, special: str = "") -> QSp
     spin.setSuffix(suffix)
     spin.setSpecialValueText(special)
     return spin
-
-
-def _store_text(project: Project) -> str:
-    try:
-        return project.parsed_store().display
-    except ValueError:
-        return project.store

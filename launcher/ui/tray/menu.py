@@ -2,11 +2,10 @@
 
 Each project is a submenu (Open, Stop, Restart, Copy URL, Copy tracking snippet, Show log, Edit)
 whose own entry is also clickable: one click on the project opens it, hovering shows the rest.
+What an entry shows and which of its actions apply come from the project's row (project_row.py).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QMouseEvent
@@ -14,12 +13,8 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from launcher.model.catalog import Listed
 from launcher.model.menu_layout import FLAT_LIMIT
-from launcher.model.project import Project
-from launcher.model.stores import StoreError, StoreKind
-from launcher.server.state import State
 from launcher.ui.common.icons import project_icon
 from launcher.ui.controller import Controller
-from launcher.ui.team import label, tooltip
 from launcher.ui.tray.active_runs_menu import add_active_runs
 from launcher.ui.tray.menu_groups import add_grouped
 
@@ -71,14 +66,14 @@ def populate(menu: QMenu, controller: Controller) -> None:
         _add_team_status(menu, controller)
     menu.addSeparator()
     add_active_runs(menu, controller.run_watch)
-    offer = controller.updates.offer
+    offer = controller.update_offer
     if offer is not None:
-        update = menu.addAction(f"Update to {offer.release.version}")
+        update = menu.addAction(f"Update to {offer.version}")
         update.setObjectName("update")
-        update.setEnabled(not controller.updates.installing)
-        update.triggered.connect(controller.updates.install)
+        update.setEnabled(not offer.installing)
+        update.triggered.connect(controller.install_update)
     stop_all = menu.addAction("Stop all")
-    stop_all.setEnabled(bool(controller.manager.active()))
+    stop_all.setEnabled(controller.anything_active())
     stop_all.triggered.connect(controller.stop_all)
     menu.addAction("Settings…").triggered.connect(controller.show_settings)
     login = menu.addAction("Start at login")
@@ -111,17 +106,16 @@ def _add_team_status(menu: QMenu, controller: Controller) -> None:
 
 
 def _add_project(menu: QMenu, controller: Controller, listed: Listed) -> None:
-    name = listed.project.name
-    state = controller.state(name)
-    sub = ClickableSubmenus(f"{label(listed)}  —  {controller.status_text(name)}", menu)
-    sub.setIcon(project_icon(state))
+    """A project's entry, as it is right now (a long menu's groups add theirs when shown)."""
+    row = controller.row(listed)
+    name = row.name
+    sub = ClickableSubmenus(f"{row.label}  —  {row.status}", menu)
+    sub.setIcon(project_icon(row.state))
     sub.setToolTipsVisible(True)
     entry = sub.menuAction()
     entry.setObjectName(f"project:{name}")
-    entry.setToolTip(tooltip(listed))
+    entry.setToolTip(row.hint)
     entry.triggered.connect(lambda _=False, n=name: controller.open_project(n))
-    running = state is State.RUNNING
-    active = state in (State.STARTING, State.RUNNING)
 
     def add(text: str, slot: object, enabled: bool = True) -> QAction:
         action = sub.addAction(text)
@@ -134,71 +128,40 @@ def _add_project(menu: QMenu, controller: Controller, listed: Listed) -> None:
     font = opener.font()
     font.setBold(True)
     opener.setFont(font)
-    url = controller.manager.url(name)
-    if running and url:
+    if row.has_experiments and row.url:
         from launcher.ui.tray.experiments_menu import ExperimentsMenu  # loads in the background
 
         experiments = ExperimentsMenu(
-            listed.project, url, lambda link: controller.open_link(name, link), parent=sub
+            row.project, row.url, lambda link: controller.open_link(name, link), parent=sub
         )
         sub.addMenu(experiments)
-    add("Stop", lambda: controller.stop(name), active)
+    add("Stop", lambda: controller.stop(name), row.active)
     add("Restart", lambda: controller.restart(name), True)
     sub.addSeparator()
-    add("Copy URL", lambda: controller.copy_url(name), running)
+    add("Copy URL", lambda: controller.copy_url(name), row.can_copy_url)
     add("Copy tracking snippet", lambda: controller.copy_snippet(name))
     add("New experiment name…", lambda: controller.new_experiment_name(name))
     add("Show log", lambda: controller.show_log(name))
-    edit = add("Edit…", lambda: controller.edit_project(name), not listed.read_only)
-    if listed.read_only:
+    edit = add("Edit…", lambda: controller.edit_project(name), row.can_edit)
+    if not row.can_edit:
         edit.setToolTip("A team project is read-only: duplicate it in Settings to change it.")
-    if running:
-        _mark_unprotected(sub, listed.project, controller.manager.server(name))
-    _add_store_actions(sub, controller, listed, add)  # Move to…, fast view
-    failure = controller.manager.failure(name)
-    if failure is not None:
+    if row.unprotected:  # a running server anyone on this PC can use says so (access_key.py)
         sub.addSeparator()
-        why = sub.addAction(f"Why: {failure.cause.label}")
-        why.setToolTip(failure.message)
+        note = sub.addAction("Not protected: anyone on this PC can open it")
+        note.setObjectName(f"unprotected:{name}")
+        note.setToolTip(row.unprotected)
+        note.setEnabled(False)
+    if row.movable:  # folder and SQLite stores: "Move to…"; for fast views: its age, a refresh
+        if row.fast_view:
+            age = sub.addAction(row.fast_view)
+            age.setObjectName(f"fast-view-age:{name}")
+            age.setEnabled(False)
+            add("Refresh fast view", lambda: controller.refresh_fast_view(row.project))
+        add("Move to…", lambda: controller.move_to(name), row.can_move)
+    if row.failure is not None:
+        sub.addSeparator()
+        why = sub.addAction(f"Why: {row.failure.cause.label}")
+        why.setToolTip(row.failure.message)
         why.setObjectName(f"why:{name}")
         why.triggered.connect(lambda: controller.show_log(name))
     menu.addMenu(sub)
-
-
-def _mark_unprotected(sub: QMenu, project: Project, server: object) -> None:
-    """A running server anyone on this PC can use says so, in plain words (access_key.py)."""
-    from launcher.server import access_key
-
-    try:
-        remote = project.parsed_store().kind is StoreKind.REMOTE
-    except StoreError:
-        return
-    lean = getattr(server, "lean", None)
-    protected, text = access_key.protection(project, remote=remote, lean=lean)
-    if protected:
-        return
-    sub.addSeparator()
-    note = sub.addAction("Not protected: anyone on this PC can open it")
-    note.setObjectName(f"unprotected:{project.name}")
-    note.setToolTip(text)
-    note.setEnabled(False)
-
-
-def _add_store_actions(
-    sub: QMenu, controller: Controller, listed: Listed, add: Callable[..., QAction]
-) -> None:
-    """For folder and SQLite stores: "Move to…"; for fast views: the view's age and a refresh."""
-    project = listed.project
-    try:
-        kind = project.parsed_store().kind
-    except StoreError:
-        return
-    if kind not in (StoreKind.FOLDER, StoreKind.SQLITE):
-        return
-    name = project.name
-    if project.fast_view and kind is StoreKind.FOLDER:
-        age = sub.addAction(controller.fast_views.label(project))
-        age.setObjectName(f"fast-view-age:{name}")
-        age.setEnabled(False)
-        add("Refresh fast view", lambda: controller.fast_views.refresh(project))
-    add("Move to…", lambda: controller.move_to(name), not listed.read_only)

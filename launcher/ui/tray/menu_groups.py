@@ -12,10 +12,8 @@ from PySide6.QtWidgets import QMenu
 
 from launcher.model.catalog import Listed
 from launcher.model.menu_layout import Group, layout
-from launcher.model.stores import StoreError
-from launcher.server.state import State
 from launcher.ui.controller import Controller
-from launcher.ui.tray.project_finder import SHORTCUT, ProjectFinder, Row
+from launcher.ui.tray.project_finder import SHORTCUT, ProjectFinder
 
 AddProject = Callable[[QMenu, Controller, Listed], None]
 _finders: list[ProjectFinder] = []
@@ -26,11 +24,7 @@ def add_grouped(
     menu: QMenu, controller: Controller, listed: list[Listed], add_project: AddProject
 ) -> None:
     """Fill the project part of ``menu`` for a long ``listed``."""
-    active = {
-        name
-        for name in controller.manager.names()
-        if controller.state(name) in (State.STARTING, State.RUNNING, State.FAILED)
-    }
+    active = {row.name for row in map(controller.row, listed) if row.live}
     plan = layout(listed, active, controller.config.settings.recent)
     for entry in plan.running:
         add_project(menu, controller, entry)
@@ -74,24 +68,12 @@ def _add_group(
     return sub
 
 
-def finder_rows(controller: Controller) -> list[Row]:
-    rows = []
-    for listed in controller.listed():
-        project = listed.project
-        try:
-            store = project.parsed_store().display
-        except (StoreError, ValueError):
-            store = project.store
-        rows.append(Row(project.name, store, project.prefix, controller.status_text(project.name)))
-    return rows
-
-
 def show_finder(controller: Controller) -> ProjectFinder:
     """Open (or raise) the Find project popup."""
     for old in _finders:
         old.close()
     _finders.clear()
-    finder = ProjectFinder(finder_rows(controller), controller.open_project)
+    finder = ProjectFinder(controller.rows(), controller.open_project)
     finder.finished.connect(lambda _code: _finders.remove(finder) if finder in _finders else None)
     _finders.append(finder)
     finder.show()

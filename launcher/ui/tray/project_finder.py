@@ -1,44 +1,42 @@
 """Find project…: a small popup with type-ahead over name, store and prefix; Enter opens.
 
 With 200 projects, typing four letters beats walking submenus. The popup receives the rows
-and what to do on Enter; it knows nothing of the tray.
+(project_row.py) and what to do on Enter; it knows nothing of the tray.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from launcher.ui.project_row import ProjectRow
+
 SHORTCUT = "Ctrl+K"
 
 
-@dataclass(frozen=True)
-class Row:
-    name: str
-    store: str
-    prefix: str = ""
-    status: str = ""
-
-    def matches(self, words: list[str]) -> bool:
-        hay = f"{self.name}\n{self.store}\n{self.prefix}".casefold()
-        return all(word in hay for word in words)
+def matches(row: ProjectRow, words: list[str]) -> bool:
+    """Whether every word is in the row's name, store or prefix (case-insensitive)."""
+    hay = f"{row.name}\n{row.store}\n{row.project.prefix}".casefold()
+    return all(word in hay for word in words)
 
 
-def rank(rows: Sequence[Row], text: str) -> list[Row]:
+def rank(rows: Sequence[ProjectRow], text: str) -> list[ProjectRow]:
     """Rows matching every word of ``text``; names that start with it first, then by name."""
     words = text.casefold().split()
-    hits = [r for r in rows if r.matches(words)]
+    hits = [r for r in rows if matches(r, words)]
     first = words[0] if words else ""
     return sorted(hits, key=lambda r: (not r.name.casefold().startswith(first), r.name.casefold()))
 
 
 class ProjectFinder(QDialog):
     def __init__(
-        self, rows: Sequence[Row], on_open: Callable[[str], None], parent: QWidget | None = None
+        self,
+        rows: Sequence[ProjectRow],
+        on_open: Callable[[str], None],
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Find project")
@@ -63,7 +61,8 @@ class ProjectFinder(QDialog):
     def _refill(self, text: str) -> None:
         self.results.clear()
         for row in rank(self.rows, text):
-            shown = f"{row.name}    {row.store}" + (f"    [{row.prefix}]" if row.prefix else "")
+            prefix = row.project.prefix
+            shown = f"{row.name}    {row.store}" + (f"    [{prefix}]" if prefix else "")
             if row.status:
                 shown += f"    — {row.status}"
             item = QListWidgetItem(shown)

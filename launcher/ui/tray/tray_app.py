@@ -130,7 +130,7 @@ class TrayApp(QObject):
             self.window.show()
         if self.hosts is not None and self.controller.config.settings.keep_warm:
             threading.Thread(target=self._keep_warm, name="host-start", daemon=True).start()
-        self.controller.updates.start()
+        self.controller.start_update_checks()
         problem = self.controller.load_problem
         if problem:
             emit(self.controller.notify, "Config file reset", problem, "warning", "")

@@ -69,7 +69,7 @@ class TrayIcon(QObject):
 
     @Slot()
     def refresh(self) -> None:
-        aggregate = self.controller.manager.aggregate()
+        aggregate = self.controller.aggregate()
         if aggregate != self.aggregate:
             self.aggregate = aggregate
             self.icon.setIcon(state_icon(aggregate))
