@@ -160,7 +160,7 @@ def scenes(controller):  # type: ignore[no-untyped-def]
 
     "move-to" is "Move to…" for the project "Team share" (a folder store), ready to move it to
     a new SQLite file: :func:`mid_move` clicks Move and waits for a progress step."""
-    from launcher.ui.settings.migrate_dialog import MigrateDialog as MoveDialog
+    from launcher.ui.settings.move_dialog import MoveDialog
     from launcher.ui.settings.project_editor import ProjectEditor
     from launcher.ui.settings.settings_dialog import SettingsDialog
 
