@@ -41,7 +41,7 @@ def launch_command() -> list[str]:
         if script.is_file():
             return [str(script)]
     python = Path(sys.executable)
-    if os.name == "nt":
+    if sys.platform == "win32":
         windowed = python.with_name("pythonw.exe")
         if windowed.is_file():
             python = windowed
@@ -144,7 +144,7 @@ Autostart = XdgAutostart | WindowsAutostart
 
 def for_this_os() -> Autostart | None:
     """The autostart of this OS, or None where the launcher has none (macOS)."""
-    if os.name == "nt":
+    if sys.platform == "win32":
         return WindowsAutostart()
     if sys.platform == "darwin":
         return None

@@ -178,7 +178,7 @@ def _install_signal_handlers(on_signal: Callable[[], None]) -> object:
             log.info("signal received: quitting")
             on_signal()
 
-    if os.name == "nt":
+    if sys.platform == "win32":
         signal.signal(signal.SIGINT, handler)
         timer = QTimer()
         timer.timeout.connect(fire)

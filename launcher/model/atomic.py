@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,12 +25,12 @@ def write_text(path: Path, text: str, *, private: bool = False, durable: bool = 
     ``durable``: flushed to the disk before it replaces the old file (the config).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    if private and os.name != "nt":
+    if private and sys.platform != "win32":
         with contextlib.suppress(OSError):
             os.chmod(path.parent, 0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        if not private and os.name != "nt":
+        if not private and sys.platform != "win32":
             os.fchmod(fd, 0o644)  # mkstemp makes 0600: a shared export must stay readable
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)

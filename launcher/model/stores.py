@@ -13,6 +13,7 @@ import ntpath
 import os
 import posixpath
 import re
+import sys
 import unicodedata
 import urllib.parse
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ class Store:
     """What MLflow gets as ``--backend-store-uri`` (or, for a remote, the server's base URL)."""
     path: str | None = None
     """The filesystem path of a folder or SQLite store, in the serving OS's own spelling."""
-    windows: bool = os.name == "nt"
+    windows: bool = sys.platform == "win32"
 
     @property
     def is_unc(self) -> bool:
@@ -93,7 +94,7 @@ def parse_store(
     ``base`` resolves relative paths (the CLI passes its working directory); without it a
     relative path is an error, since a launcher has no meaningful working directory.
     """
-    win = (os.name == "nt") if windows is None else windows
+    win = (sys.platform == "win32") if windows is None else windows
     s = text.strip()
     if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'":
         s = s[1:-1].strip()

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -171,7 +172,7 @@ class MlflowServer:
         proc = self._proc
         if proc is not None and proc.poll() is None:
             descendants = process_tree.descendants(proc.pid)
-            if os.name != "nt":
+            if sys.platform != "win32":
                 with contextlib.suppress(OSError):
                     proc.terminate()
             if proc.stdin is not None:

@@ -20,8 +20,8 @@ The one process the launcher starts otherwise is the installer of an update
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 
@@ -87,7 +87,7 @@ def _text(data: bytes | None) -> str:
 
 
 def _flags() -> dict[str, object]:
-    if os.name == "nt":
+    if sys.platform == "win32":
         return {
             "creationflags": subprocess.CREATE_NO_WINDOW  # type: ignore[attr-defined]
             | subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
@@ -97,7 +97,7 @@ def _flags() -> dict[str, object]:
 
 def adopt(pid: int) -> None:
     """Tie a freshly started child to the launcher's lifetime (Windows: the Job Object)."""
-    if os.name != "nt":
+    if sys.platform != "win32":
         return
     try:
         _assign_to_job(pid)

@@ -13,7 +13,6 @@ servers with the tray (lifeline.py assigns only servers to it), so it outlives t
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,14 +32,14 @@ class CannotInstall(Exception):
 
 def installed_by_setup() -> bool:
     """True for the frozen Windows app the installer put in place (an Uninstall.exe beside it)."""
-    if os.name != "nt" or not launcher.frozen():
+    if sys.platform != "win32" or not launcher.frozen():
         return False
     return (Path(sys.executable).parent / "Uninstall.exe").is_file()
 
 
 def why_not_installable() -> str | None:
     """None when :func:`start` can upgrade this launcher, else the reason in plain words."""
-    if os.name != "nt":
+    if sys.platform != "win32":
         return "updates install on Windows; here, upgrade with pip: pip install -U mlflow-launcher"
     if not launcher.frozen():
         return "this launcher runs from a Python install: pip install -U mlflow-launcher"
@@ -51,12 +50,12 @@ def why_not_installable() -> str | None:
 
 def recorded_choices() -> tuple[str | None, str | None]:
     """(``'on'``/``'off'``/None, the feed or None) as a silent install recorded them."""
-    if os.name != "nt":
+    if sys.platform != "win32":
         return None, None
     import winreg
 
     try:
-        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, POLICY_KEY) as key:  # type: ignore[attr-defined]
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, POLICY_KEY) as key:
             updates = _value(winreg, key, "Updates")
             feed = _value(winreg, key, "UpdateFeed")
     except OSError:

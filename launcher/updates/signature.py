@@ -10,7 +10,6 @@ launcher's own signature is all there is.
 from __future__ import annotations
 
 import logging
-import os
 import struct
 import sys
 from pathlib import Path
@@ -65,7 +64,7 @@ def check(installer: Path, ours: Path | None = None) -> str:
         )
     if not signed:
         return "not signed (neither is this launcher); its SHA-256 matches the feed"
-    if os.name != "nt":
+    if sys.platform != "win32":
         return "signed; the signature can only be verified on Windows"
     status = _win_verify_trust(installer)
     if status != 0:

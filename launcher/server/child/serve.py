@@ -29,7 +29,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     """Bind before importing MLflow, so a taken port fails in milliseconds, not seconds."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    if os.name == "nt":
+    if sys.platform == "win32":
         # SO_REUSEADDR on Windows would let us steal a port in use; ask for exclusivity.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
     else:
@@ -110,7 +110,7 @@ def fallback(host: str, port: int, extra: list[str], watch_stdin: bool) -> int:
     cmd = [sys.executable, "-m", "mlflow", "server", "--workers", "1"]
     cmd += ["--host", host, "--port", str(port), *extra]
     kwargs: dict[str, Any] = {}
-    if os.name == "nt":
+    if sys.platform == "win32":
         kwargs["creationflags"] = subprocess.CREATE_NO_WINDOW  # type: ignore[attr-defined]
     else:
         kwargs["start_new_session"] = True
@@ -119,7 +119,7 @@ def fallback(host: str, port: int, extra: list[str], watch_stdin: bool) -> int:
     def stop_tree() -> None:
         if proc.poll() is not None:
             return
-        if os.name == "nt":
+        if sys.platform == "win32":
             subprocess.run(
                 ["taskkill", "/T", "/F", "/PID", str(proc.pid)],
                 stdout=subprocess.DEVNULL,
@@ -140,7 +140,7 @@ def fallback(host: str, port: int, extra: list[str], watch_stdin: bool) -> int:
 
     if watch_stdin:
         stdin_pipe.follow(stop_tree)
-    if os.name != "nt":
+    if sys.platform != "win32":
         import signal
 
         def on_signal(signum: int, frame: Any) -> None:

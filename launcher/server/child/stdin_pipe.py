@@ -28,7 +28,7 @@ def own_stdin() -> BinaryIO:
     ``STD_INPUT_HANDLE``, what children inherit) becomes an idle pipe of its own, never
     written, never closed. POSIX has no such lock: standard input as it is.
     """
-    if os.name != "nt":
+    if sys.platform != "win32":
         return sys.stdin.buffer
     import ctypes
     import msvcrt
@@ -38,9 +38,9 @@ def own_stdin() -> BinaryIO:
     idle_read, _idle_write = os.pipe()  # the write end stays open: a read would wait, not end
     os.dup2(idle_read, 0)
     os.close(idle_read)
-    kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined]
+    kernel32 = ctypes.WinDLL("kernel32")
     kernel32.SetStdHandle.argtypes = [wintypes.DWORD, wintypes.HANDLE]
-    kernel32.SetStdHandle(wintypes.DWORD(-10 & 0xFFFFFFFF), msvcrt.get_osfhandle(0))  # type: ignore[attr-defined]
+    kernel32.SetStdHandle(wintypes.DWORD(-10 & 0xFFFFFFFF), msvcrt.get_osfhandle(0))
     return os.fdopen(private, "rb")
 
 

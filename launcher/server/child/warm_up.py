@@ -108,7 +108,7 @@ def _lower_this_thread() -> tuple[Callable[[], None], int | None]:
     """Lower the calling thread's priority; returns how to undo it (best effort) and the
     priority the system reports for the thread afterwards (Windows: the thread priority,
     -1 is below normal; Linux: its nice value), for the log."""
-    if os.name == "nt":  # pragma: no cover - Windows only
+    if sys.platform == "win32":  # pragma: no cover - Windows only
         import ctypes
         from ctypes import wintypes
 

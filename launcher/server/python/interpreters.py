@@ -21,7 +21,7 @@ from launcher.server.python import environment
 log = logging.getLogger(__name__)
 
 PROBE_WORKERS = 4
-WINDOWS = os.name == "nt"
+WINDOWS = sys.platform == "win32"
 
 
 @dataclass(frozen=True)

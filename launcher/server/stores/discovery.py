@@ -27,6 +27,7 @@ import os
 import posixpath
 import re
 import sqlite3
+import sys
 import threading
 import time
 import urllib.parse
@@ -345,7 +346,7 @@ def propose_name(path: str, taken: Iterable[str] = (), *, windows: bool | None =
     ``/x/team/dra_tracking.db`` -> ``dra_tracking``. Generic names (mlruns, mlflow, tracking...)
     are skipped upwards; a clash gets `` (2)``, `` (3)``...
     """
-    win = (os.name == "nt") if windows is None else windows
+    win = (sys.platform == "win32") if windows is None else windows
     flavour: Any = ntpath if win else posixpath
     parts = [p for p in re.split(r"[\\/]+" if win else r"/+", path) if p]
     if parts and flavour.splitext(parts[-1])[1].lower() in SQLITE_SUFFIXES:

@@ -4,6 +4,7 @@ so a database the launcher creates there gets a plain-words warning first."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import psutil
@@ -21,7 +22,7 @@ def network_share(path: str | Path) -> str | None:
     text = str(path)
     if text.startswith(("\\\\", "//")):
         return "a network share (UNC path)"
-    if os.name == "nt":
+    if sys.platform == "win32":
         return _windows_drive(text)
     return _mount(text)
 

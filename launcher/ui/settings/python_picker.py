@@ -9,6 +9,7 @@ MLflow.
 from __future__ import annotations
 
 import os
+import sys
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
@@ -104,7 +105,9 @@ class PythonPicker(QWidget):
 
     @Slot()
     def _browse(self) -> None:
-        pattern = "Python (python.exe);;All files (*)" if os.name == "nt" else "All files (*)"
+        pattern = (
+            "Python (python.exe);;All files (*)" if sys.platform == "win32" else "All files (*)"
+        )
         path, _ = QFileDialog.getOpenFileName(self, "Choose a Python interpreter", "", pattern)
         if path:
             path = os.path.normpath(path)
