@@ -29,7 +29,6 @@ sys.path.insert(0, str(REPO))
 
 from launcher.model.paths import AppPaths  # noqa: E402
 from launcher.model.project import Project  # noqa: E402
-from launcher.server import access_key  # noqa: E402
 from launcher.server.process import MlflowServer  # noqa: E402
 from launcher.server.stores import fast_view  # noqa: E402
 from launcher.server.stores.move import to_sqlite  # noqa: E402
@@ -63,12 +62,13 @@ def build_store(root: Path, runs: int) -> str:
     return experiment
 
 
-def post(url: str, body: dict) -> float:
-    """Seconds until the whole answer is read and parsed."""
+def post(url: str, body: dict, key: str | None) -> float:
+    """Seconds until the whole answer is read and parsed (``key``: the server's access key)."""
+    bearer = {"Authorization": f"Bearer {key}"} if key else {}
     request = urllib.request.Request(
         url,
         json.dumps(body).encode(),
-        {"Content-Type": "application/json", **access_key.headers_for(url)},
+        {"Content-Type": "application/json", **bearer},
         method="POST",
     )
     started = time.perf_counter()
@@ -125,15 +125,16 @@ def main() -> int:
         times: dict[str, dict[str, list[float]]] = {
             label: {"runs": [], "experiments": []} for label in servers
         }
-        for url in urls.values():  # one warm-up each: the OS's file cache, imports
-            post(url + "ajax-api/2.0/mlflow/runs/search", runs_body)
+        keys = {label: server.access_key for label, server in servers.items()}
+        for label, url in urls.items():  # one warm-up each: the OS's file cache, imports
+            post(url + "ajax-api/2.0/mlflow/runs/search", runs_body, keys[label])
         for _ in range(args.repeat):
             for label, url in urls.items():
                 times[label]["runs"].append(
-                    post(url + "ajax-api/2.0/mlflow/runs/search", runs_body)
+                    post(url + "ajax-api/2.0/mlflow/runs/search", runs_body, keys[label])
                 )
                 times[label]["experiments"].append(
-                    post(url + "ajax-api/2.0/mlflow/experiments/search", list_body)
+                    post(url + "ajax-api/2.0/mlflow/experiments/search", list_body, keys[label])
                 )
     finally:
         for server in servers.values():

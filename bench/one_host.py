@@ -38,11 +38,17 @@ sys.path.insert(0, str(REPO))
 from launcher.model.paths import app_paths  # noqa: E402
 from launcher.model.project import Project  # noqa: E402
 from launcher.server import rest  # noqa: E402
-from launcher.server.access_key import headers_for  # noqa: E402
 from launcher.server.process import MlflowServer  # noqa: E402
 from launcher.server.warm.host_pool import HostPool  # noqa: E402
 
 RUNS_PAGE = "ajax-api/2.0/mlflow/runs/search"
+KEYS: dict[str, str] = {}
+"""URL -> access key of the servers this bench started (the launcher's links carry them)."""
+
+
+def headers_for(url: str) -> dict[str, str]:
+    key = next((k for base, k in KEYS.items() if url.startswith(base)), None)
+    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 def post(url: str, body: dict, timeout: float = 30) -> bytes:
@@ -104,6 +110,7 @@ def main() -> int:
         pool = HostPool(paths)
         alone = MlflowServer(Project("p0", str(stores[0])), paths, hosts=pool)
         url = alone.start()
+        KEYS[url] = alone.access_key or ""
         rps(url, 2, args.clients)  # warm-up
         solo = rps(url, args.seconds, args.clients)
         solo_memory = memory(alone.pid or 0)
@@ -114,6 +121,7 @@ def main() -> int:
             MlflowServer(Project(f"p{i}", str(s)), paths, hosts=pool) for i, s in enumerate(stores)
         ]
         urls = [s.start() for s in servers]
+        KEYS.update({u: s.access_key for u, s in zip(urls, servers, strict=True) if s.access_key})
         assert len({s.pid for s in servers}) == 1
         rps(urls[0], 2, args.clients)
         beside = rps(urls[0], args.seconds, args.clients)

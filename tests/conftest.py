@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from launcher.model.paths import AppPaths, app_paths
+from tests.started import Servers
 
 # Every Qt object in the tests lives offscreen; the Xvfb end-to-end test gives its child process
 # a display of its own.
@@ -122,9 +123,9 @@ def sqlite_store(store_templates: dict[str, Path], tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def servers() -> Iterator[list]:
+def servers() -> Iterator[Servers]:
     """Servers a test started; all stopped at the end even when the test fails."""
-    started: list = []
+    started = Servers()
     yield started
     for server in started:
         server.stop()

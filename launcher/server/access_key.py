@@ -6,8 +6,10 @@ The server side is :mod:`launcher.server.child.access_gate` (loaded by ``child/m
   a file only the user can read, so a cookie or a tool pointed at that port keeps working;
 - the key goes to the child in its environment (never argv, which every user can list), and is
   never logged nor written to the config;
-- links the launcher opens or copies carry it once (``?launcher_key=...`` before the ``#/route``):
-  :func:`keyed`; the launcher's own REST calls send it as a bearer header: :func:`headers_for`;
+- the key belongs to its server object (``MlflowServer.access_key``): a link the launcher opens
+  or copies is the server's URL carrying it once (``?launcher_key=...`` before the ``#/route``):
+  :func:`with_key`; the launcher's own REST calls get such a link and send its key as a bearer
+  header instead (``rest.py``);
 - the running servers' keys are kept in files only the user can read (one per project, under the
   data dir, removed when the server stops), so ``mlflow-launcher url NAME`` finds a server the tray
   or a ``serve`` in another terminal started.
@@ -22,7 +24,6 @@ import contextlib
 import dataclasses
 import json
 import secrets
-import threading
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +40,6 @@ if TYPE_CHECKING:
 KEY_BYTES = 32
 """256 random bits (the issue asks for at least 128)."""
 TOKEN_ENV = "MLFLOW_TRACKING_TOKEN"
-
-_lock = threading.Lock()
-_known: dict[str, str] = {}
-"""Origin (``http://127.0.0.1:PORT``) -> key of the servers this process started."""
 
 
 def new_key() -> str:
@@ -82,47 +79,24 @@ def guard(
 
 
 def started(paths: AppPaths, project: Project, url: str, pid: int | None, key: str | None) -> None:
-    """A server is ready: its links get the key here, other processes find it in its file."""
-    if key:
-        remember(url, key)
+    """A server is ready: other processes (``url NAME``) find it and its key in its file."""
     if pid is not None:
         with contextlib.suppress(OSError):  # `url NAME` then says it is not running
             record(paths, project, url, pid, key)
 
 
-def stopped(paths: AppPaths, project: Project, url: str | None, pid: int | None) -> None:
-    """A server is gone: forget its key, here and in its file."""
-    if url:
-        forget(url)
+def stopped(paths: AppPaths, project: Project, pid: int | None) -> None:
+    """A server is gone: its file goes."""
     drop(paths, project, pid)
 
 
-# -- links and headers in this process ---------------------------------------------------------
-
-
-def _origin(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def remember(url: str, key: str) -> None:
-    with _lock:
-        _known[_origin(url)] = key
-
-
-def forget(url: str) -> None:
-    with _lock:
-        _known.pop(_origin(url), None)
-
-
-def key_for(url: str) -> str | None:
-    """The key of a server this process started at ``url``'s origin, if it has one."""
-    with _lock:
-        return _known.get(_origin(url))
+# -- links --------------------------------------------------------------------------------------
 
 
 def with_key(url: str, key: str | None) -> str:
-    """``url`` carrying ``key`` once, in the query string before the ``#/route``."""
+    """``url`` carrying ``key`` once, in the query string before the ``#/route`` (a key it
+    carried already is replaced)."""
+    url = split_key(url)[0]
     if not key:
         return url
     before, hash_, fragment = url.partition("#")
@@ -130,11 +104,6 @@ def with_key(url: str, key: str | None) -> str:
     query = urllib.parse.urlencode({protocol.ACCESS_KEY_PARAM: key})
     query = f"{parts.query}&{query}" if parts.query else query
     return urllib.parse.urlunsplit(parts._replace(query=query)) + hash_ + fragment
-
-
-def keyed(url: str) -> str:
-    """``url`` with its server's key, when this process started that server with one."""
-    return with_key(url, key_for(url))
 
 
 def key_in(url: str) -> str | None:
@@ -152,12 +121,6 @@ def split_key(url: str) -> tuple[str, str | None]:
         return url, None
     query = urllib.parse.urlencode([(k, v) for k, v in pairs if k != protocol.ACCESS_KEY_PARAM])
     return urllib.parse.urlunsplit(parts._replace(query=query)) + hash_ + fragment, keys[0]
-
-
-def headers_for(url: str) -> dict[str, str]:
-    """What the launcher's own REST calls to ``url`` send: the server's key as a bearer token."""
-    key = key_for(url)
-    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 # -- running servers, for other processes of the same user -------------------------------------

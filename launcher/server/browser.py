@@ -49,25 +49,30 @@ def open_in_browser(url: str) -> bool:
     return webbrowser.open(url)
 
 
-def open_in_thread(opener: Opener, url: str, project: Project | None = None) -> None:
-    """Hand ``url`` to ``opener`` in a thread of its own.
+def open_in_thread(
+    opener: Opener, url: str, project: Project | None = None, key: str | None = None
+) -> None:
+    """Hand ``url``, carrying ``key`` (its server's access key, if it has one), to ``opener`` in
+    a thread of its own.
 
     With ``project``, ``url`` is its server's root and what opens is the project's own view
     (only its prefix's experiments, :func:`launcher.server.stores.experiments.open_url_for`),
     falling back to the root if the list cannot be read.
     """
-    threading.Thread(target=_open_safely, args=(opener, url, project), daemon=True).start()
+    args = (opener, url, project, key)
+    threading.Thread(target=_open_safely, args=args, daemon=True).start()
 
 
-def _open_safely(opener: Opener, url: str, project: Project | None = None) -> None:
+def _open_safely(opener: Opener, url: str, project: Project | None, key: str | None) -> None:
     """The browser thread; it holds no reference to the manager, which may be gone by then."""
+    from launcher.server.access_key import with_key
+
     try:
+        link = with_key(url, key)  # the link carries the server's key once (access_key.py)
         if project is not None and project.prefix:
             from launcher.server.stores.experiments import open_url_for  # yaml: not at tray start
 
-            url = open_url_for(project, url)
-        from launcher.server.access_key import keyed
-
-        opener(keyed(url))  # the link carries the server's key once (access_key.py)
+            link = with_key(open_url_for(project, link), key)
+        opener(link)
     except Exception:
         log.exception("could not open %s in the browser", url)

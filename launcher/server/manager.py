@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import browser
+from launcher.server import access_key, browser
 from launcher.server.browser import Opener, open_in_browser
 from launcher.server.checks.failures import Cause, Failure, ServerFailed
 from launcher.server.signals import emit
@@ -43,6 +43,7 @@ class ServerLike(Protocol):
 
     state: State
     url: str | None
+    access_key: str | None
     port: int | None
     failure: Failure | None
     log_path: Path
@@ -156,10 +157,18 @@ class ServerManager(QObject):
         return entry.server.state
 
     def url(self, name: str) -> str | None:
+        """A running project's URL, as shown (without its key)."""
         entry = self._entries.get(name)
         if entry is None or entry.server.state is not State.RUNNING:
             return None
         return entry.server.url
+
+    def link(self, name: str) -> str | None:
+        """A running project's URL carrying its server's key: what is opened, copied and
+        called (``access_key.with_key``; REST calls move the key to a header)."""
+        url = self.url(name)
+        entry = self._entries.get(name)
+        return access_key.with_key(url, entry.server.access_key) if url and entry else None
 
     def failure(self, name: str) -> Failure | None:
         entry = self._entries.get(name)
@@ -202,7 +211,7 @@ class ServerManager(QObject):
         entry = self._entries.get(project.name)
         if entry is not None and self.state(project.name) is State.RUNNING and entry.server.url:
             entry.server.last_activity = time.monotonic()
-            self.open_url(entry.server.url, project=entry.project)
+            self.open_url(entry.server.url, project=entry.project, key=entry.server.access_key)
             return
         if entry is not None and self.state(project.name) is State.STARTING:
             entry.open_when_ready = True
@@ -273,9 +282,10 @@ class ServerManager(QObject):
             return False
         return True
 
-    def open_url(self, url: str, *, project: Project | None = None) -> None:
-        """Hand ``url`` to the browser in a thread (see :func:`browser.open_in_thread`)."""
-        browser.open_in_thread(self._opener, url, project)
+    def open_url(self, url: str, *, project: Project | None = None, key: str | None = None) -> None:
+        """Hand ``url``, carrying ``key`` (its server's), to the browser in a thread (see
+        :func:`browser.open_in_thread`)."""
+        browser.open_in_thread(self._opener, url, project, key)
 
     @Slot()
     def check_idle(self) -> None:
@@ -355,7 +365,7 @@ class ServerManager(QObject):
             entry.busy = False
             url = str(payload)
             if entry.open_when_ready and self.open_browser:
-                self.open_url(url, project=entry.project)
+                self.open_url(url, project=entry.project, key=entry.server.access_key)
             entry.open_when_ready = False
             emit(self.stateChanged, name)
             emit(self.ready, name, url)

@@ -168,7 +168,7 @@ class MlflowServer:
         if mount is not None and mount.poll() is None:
             mount.unmount(timeout + 5)
             self._log.note("=== stopped (unmounted from its host)")
-            access_key.stopped(self.paths, self.project, self.url, mount.pid)
+            access_key.stopped(self.paths, self.project, mount.pid)
         proc = self._proc
         if proc is not None and proc.poll() is None:
             descendants = process_tree.descendants(proc.pid)
@@ -188,7 +188,7 @@ class MlflowServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(2)
             self._log.note("=== stopped")
-            access_key.stopped(self.paths, self.project, self.url, proc.pid)
+            access_key.stopped(self.paths, self.project, proc.pid)
         self._finish_reader()
         with self._lock:
             if self.state is not State.FAILED or proc is not None or mount is not None:

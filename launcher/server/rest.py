@@ -60,7 +60,7 @@ def _request(url: str) -> urllib.request.Request:
     plain, login = _login(plain)
     if login:
         return urllib.request.Request(plain, headers=login)
-    headers = {"Authorization": f"Bearer {key}"} if key else access_key.headers_for(plain)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     return urllib.request.Request(plain, headers=headers)
 
 

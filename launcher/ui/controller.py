@@ -228,11 +228,9 @@ class Controller(QObject):
         self.fast_views.refresh(project)
 
     def copy_url(self, name: str) -> None:
-        url = self.manager.url(name)
-        if url:
-            from launcher.server.access_key import keyed
-
-            QGuiApplication.clipboard().setText(keyed(url))  # with the server's key, if any
+        link = self.manager.link(name)  # with the server's key, if any
+        if link:
+            QGuiApplication.clipboard().setText(link)
         else:
             emit(self.notify, name, f"{name} is not running, so it has no URL yet.", "info", name)
 
@@ -336,7 +334,7 @@ class Controller(QObject):
         server = self.manager.server(name)
         if server is not None:
             server.last_activity = time.monotonic()  # it is being used: no idle stop
-        self.manager.open_url(url)
+        self.manager.open_url(url, key=server.access_key if server is not None else None)
 
     def new_experiment_name(self, name: str) -> None:
         """The "New experiment name…" dialog for a project (its server's list when it runs)."""
@@ -345,7 +343,7 @@ class Controller(QObject):
         project = self._project_or_warn(name)
         if project is None:
             return
-        base_url = self.manager.url(name)
+        base_url = self.manager.link(name)
         self.windows.show(
             f"name:{name}", NameDialog, lambda: NameDialog(project, self.paths, base_url=base_url)
         )

@@ -43,6 +43,8 @@ class ProjectRow:
     """The state in a few words ("running on port N", "failed: CAUSE", ...: status_text.py)."""
     url: str | None
     """The running server's URL (without its access key); None unless it runs."""
+    link: str | None
+    """That URL carrying the server's key: what the Experiments submenu reads."""
     failure: Failure | None
     """Why the last start failed, while the state is FAILED."""
     unprotected: str
@@ -125,6 +127,7 @@ def build(
         state=state,
         status=status_text(manager, watch, name),
         url=manager.url(name),
+        link=manager.link(name),
         failure=manager.failure(name),
         unprotected=_unprotected(project, kind, manager) if running else "",
         fast_view=fast_views.label(project) if fast else "",

@@ -192,7 +192,8 @@ def test_remote_project_is_checked_and_opened_not_started(
     from launcher.model.project import Project
     from launcher.server.process import MlflowServer
 
-    remote = MlflowServer(Project("Served", str(folder_store)), paths)
+    # A remote tracking server has no launcher key: one that does is not readable remotely.
+    remote = MlflowServer(Project("Served", str(folder_store), access_key=False), paths)
     servers.append(remote)
     url = remote.start()
     assert cli("add", "Remote", url) == 0

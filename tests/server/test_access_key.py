@@ -21,6 +21,7 @@ from launcher.server.process import MlflowServer
 from tests.browser import CHROMIUM, dom_of
 from tests.conftest import EXPERIMENTS
 from tests.server.helpers import tree
+from tests.started import link
 
 pytestmark = pytest.mark.process
 
@@ -100,7 +101,7 @@ def test_a_lean_server_lets_in_only_who_holds_its_key(
     assert request(server, "GET", ROUTES[4][1], jar)[0] == 200
 
     # The launcher's own REST calls carry the key; the CLI prints it for everyone else.
-    assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(server.url or "")}
+    assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(link(server))}
     capsys.readouterr()
     assert run_cli(["url", "P"], paths) == 0
     out = capsys.readouterr().out.splitlines()
@@ -191,7 +192,7 @@ def test_a_real_browser_opened_on_the_launchers_link_shows_the_experiments(
         if (p / "meta.yaml").is_file()
         and "dra_train_002_bigger_lr" in (p / "meta.yaml").read_text(encoding="utf-8")
     )
-    url = access_key.keyed(f"{server.url}#/experiments/{experiment_id}")
+    url = access_key.with_key(f"{server.url}#/experiments/{experiment_id}", server.access_key)
     assert "launcher_key=" in url
     dom = dom_of(url)
     assert "403 Forbidden" not in dom

@@ -21,12 +21,12 @@ from launcher.model import credentials
 from launcher.model.config import Config, ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import rest
+from launcher.server import rest, spawn
 from launcher.server.checks import doctor
 from launcher.server.process import MlflowServer
-from launcher.server.stores import schema
 from tests.conftest import EXPERIMENTS
 from tests.server.helpers import tree
+from tests.started import link
 
 ADMIN_URL = os.environ.get("LAUNCHER_TEST_POSTGRES", "")
 pytestmark = [
@@ -81,18 +81,18 @@ def test_a_password_in_the_keyring_only_serves_postgres(
     assert credentials.password_for(bare) == password
 
     seen: list[list[str]] = []
-    real_run = schema.subprocess.run
+    real_run = spawn.run
 
     def recording_run(argv: list[str], *args: object, **kwargs: object) -> object:
         seen.append(list(argv))
         return real_run(argv, *args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(schema.subprocess, "run", recording_run)
+    monkeypatch.setattr(spawn, "run", recording_run)
     server = MlflowServer(project, paths)
     servers.append(server)
-    url = server.start()
-    assert rest.is_healthy(url, timeout=10)
-    assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(url)}
+    server.start()
+    assert rest.is_healthy(link(server), timeout=10)
+    assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(link(server))}
     assert seen and all(password not in " ".join(argv) for argv in seen)  # the schema read
 
     pid = server.pid

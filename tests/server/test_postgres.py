@@ -21,6 +21,7 @@ from launcher.server.checks.failures import Cause, ServerFailed
 from launcher.server.process import MlflowServer
 from tests.conftest import EXPERIMENTS
 from tests.server import postgres
+from tests.started import link
 
 pytestmark = postgres.MARKS
 STORES = Path(__file__).parents[1] / "stores.py"
@@ -49,8 +50,8 @@ def test_postgres_store_is_served(database: str, paths: AppPaths, servers: list)
     revision = _revision(database)
     server = MlflowServer(Project("PG", database), paths)
     servers.append(server)
-    url = server.start()
-    assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(url)}
+    server.start()
+    assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(link(server))}
     report = doctor.diagnose(Project("PG", database), paths)
     assert report.ok and report.experiments == len(EXPERIMENTS) + 1
     password = postgres.PASSWORD

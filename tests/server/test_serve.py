@@ -17,6 +17,7 @@ from launcher.server.checks.failures import Cause, ServerFailed
 from launcher.server.process import MlflowServer, State
 from tests.conftest import EXPERIMENTS
 from tests.server.helpers import gone, port_is_free, tree, tree_hash
+from tests.started import link
 
 pytestmark = pytest.mark.process
 
@@ -46,10 +47,10 @@ def test_store_is_served_read_back_and_left_untouched(
     server = serve(Project("P", str(store)), paths, servers)
     assert server.state is State.RUNNING and server.lean
     assert server.url == f"http://127.0.0.1:{server.port}/"
-    assert rest.get_text(server.url + "version") is not None
-    names = {e["name"] for e in rest.search_experiments(server.url)}
+    assert rest.get_text(link(server, "version")) is not None
+    names = {e["name"] for e in rest.search_experiments(link(server))}
     assert set(EXPERIMENTS) <= names
-    assert "<html" in (rest.get_text(server.url) or "").lower()
+    assert "<html" in (rest.get_text(link(server)) or "").lower()
     assert_stops_clean(server)
     assert tree_hash(store.parent) == before, "serving wrote into or beside the store"
     log = server.log_path.read_text(encoding="utf-8")
@@ -61,7 +62,7 @@ def test_embedded_default_project_works_on_first_run(paths: AppPaths, servers: l
 
     local = ConfigStore(paths).load().config.get("Local")
     server = serve(local, paths, servers)
-    assert rest.search_experiments(server.url or "") != []
+    assert rest.search_experiments(link(server)) != []
     assert Path(local.store).is_file()
     assert_stops_clean(server)
 
@@ -165,7 +166,7 @@ def test_upgrade_on_request_copies_sqlite_aside_first(
     server = serve(Project("Old", str(old)), paths, servers, upgrade_schema=True)
     backups = list(old.parent.glob("mlflow.db.*.bak"))
     assert len(backups) == 1 and backups[0].read_bytes() == original
-    assert {e["name"] for e in rest.search_experiments(server.url or "")} >= set(EXPERIMENTS)
+    assert {e["name"] for e in rest.search_experiments(link(server))} >= set(EXPERIMENTS)
     assert_stops_clean(server)
 
 
@@ -178,7 +179,7 @@ def test_fallback_server_for_options_the_lean_server_lacks(
     server = serve(project, paths, servers)
     assert server.lean is False
     assert len(tree(server.pid or 0)) >= 3  # child/main.py -> mlflow server -> uvicorn
-    assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(server.url or "")}
+    assert set(EXPERIMENTS) <= {e["name"] for e in rest.search_experiments(link(server))}
     assert_stops_clean(server)
 
 

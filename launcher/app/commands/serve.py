@@ -50,12 +50,12 @@ def run(args: argparse.Namespace, store: ConfigStore) -> int:
         if not refresh.ensure(project, store.paths):  # a fast view's first view
             return EXIT_FAIL
         err(f"Starting {project.name!r} ({project.parsed_store().display})...")
-        url = server.start()
-        print(with_key(url, server.access_key), flush=True)  # with its key: the line people click
+        link = with_key(server.start(), server.access_key)
+        print(link, flush=True)  # with its key: the line people click
         _remember(store, project.name)
         if not args.no_browser:
             # The project's own experiments when it has a prefix; the root otherwise.
-            webbrowser.open(with_key(experiments.open_url_for(project, url), server.access_key))
+            webbrowser.open(with_key(experiments.open_url_for(project, link), server.access_key))
         if server.lean is None:  # a remote server: nothing of ours to keep running
             return EXIT_OK
         err(f"Serving {project.name!r}; log: {server.log_path}. Ctrl-C stops it.")

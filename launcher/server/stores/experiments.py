@@ -29,6 +29,7 @@ from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import Store, StoreKind
 from launcher.server import rest
+from launcher.server.access_key import split_key
 from launcher.server.stores import schema
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # -- from a running server ------------------------------------------------------------------
+# ``base_url`` is the server's link (``ServerManager.link``): its key, if any, goes to the REST
+# calls' header; the links built here are without it (added when one is opened).
 
 
 def fetch(
@@ -80,17 +83,19 @@ def read_menu(
     Raises OSError or ValueError when the server cannot be read (show "could not be read").
     """
     experiments = fetch(base_url, timeout=timeout, workspace=project.workspace)
+    plain = split_key(base_url)[0]  # the menu's links: without the key, added when opened
     return links.build_menu(
-        base_url, project.prefix, experiments, per_stage=per_stage, workspace=project.workspace
+        plain, project.prefix, experiments, per_stage=per_stage, workspace=project.workspace
     )
 
 
 def project_view_url(project: Project, base_url: str, *, timeout: float = REST_TIMEOUT) -> str:
     """The project's own view; raises when the server cannot be read (see :func:`open_url_for`)."""
+    plain = split_key(base_url)[0]
     if not project.prefix:
-        return links.in_workspace(links.base(base_url), project.workspace)
+        return links.in_workspace(links.base(plain), project.workspace)
     found = fetch(base_url, timeout=timeout, workspace=project.workspace)
-    return links.project_view_url(base_url, project.prefix, found, project.workspace)
+    return links.project_view_url(plain, project.prefix, found, project.workspace)
 
 
 def open_url_for(project: Project, base_url: str, *, timeout: float = OPEN_TIMEOUT) -> str:
@@ -102,7 +107,7 @@ def open_url_for(project: Project, base_url: str, *, timeout: float = OPEN_TIMEO
         return project_view_url(project, base_url, timeout=timeout)
     except (OSError, ValueError) as exc:
         log.warning("experiments of %s not read (%s); opening the root", project.name, exc)
-        return links.in_workspace(links.base(base_url), project.workspace)
+        return links.in_workspace(links.base(split_key(base_url)[0]), project.workspace)
 
 
 # -- straight from a store --------------------------------------------------------------------

@@ -128,11 +128,11 @@ def _add_project(menu: QMenu, controller: Controller, listed: Listed) -> None:
     font = opener.font()
     font.setBold(True)
     opener.setFont(font)
-    if row.has_experiments and row.url:
+    if row.has_experiments and row.link:
         from launcher.ui.tray.experiments_menu import ExperimentsMenu  # loads in the background
 
         experiments = ExperimentsMenu(
-            row.project, row.url, lambda link: controller.open_link(name, link), parent=sub
+            row.project, row.link, lambda link: controller.open_link(name, link), parent=sub
         )
         sub.addMenu(experiments)
     add("Stop", lambda: controller.stop(name), row.active)

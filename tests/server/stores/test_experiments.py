@@ -17,6 +17,7 @@ from tests import naming_stores
 from tests.model.test_links import ui_ids
 from tests.naming_stores import DELETED, NAMES, PREFIX, PROJECT_ACTIVE
 from tests.server.helpers import tree_hash
+from tests.started import link
 
 
 @pytest.fixture
@@ -108,16 +109,17 @@ def test_project_view_menu_and_names_from_a_running_server(
     server = MlflowServer(Project("Served", str(store)), paths)
     servers.append(server)
     url = server.start()
+    served = link(server)  # what the tray passes: its key goes to the REST header
     project = Project("DRA", str(store), prefix=PREFIX)
 
-    active = experiments.fetch(url)
-    everything = experiments.fetch(url, include_deleted=True)
+    active = experiments.fetch(served)
+    everything = experiments.fetch(served, include_deleted=True)
     assert {e.name for e in active} == {*NAMES, "Default"} - set(DELETED)
     assert {e.name for e in everything} == {*NAMES, "Default"}
     ids = {e.name: e.id for e in everything}
 
     # The project view: the compare route with exactly the prefix's active experiments.
-    view = experiments.open_url_for(project, url)
+    view = experiments.open_url_for(project, served)
     assert view.startswith(url + "#/compare-experiments/s?experiments=")
     assert sorted(ui_ids(view)) == sorted(ids[n] for n in PROJECT_ACTIVE)
     assert ids["dra_train_005_abandoned"] not in ui_ids(view)
@@ -125,7 +127,7 @@ def test_project_view_menu_and_names_from_a_running_server(
     assert experiments.open_url_for(Project("N", str(store), prefix="nobody_"), url) == url
 
     # The submenu: stages newest first, Other last, deep links, More... with the rest.
-    menu = experiments.read_menu(project, url, per_stage=2)
+    menu = experiments.read_menu(project, served, per_stage=2)
     assert menu.project_url == view and menu.total == len(PROJECT_ACTIVE)
     assert [(g.stage, [i.label for i in g.items], g.hidden) for g in menu.groups] == [
         ("prep", ["dra_prep_01_clean"], 0),
@@ -141,11 +143,11 @@ def test_project_view_menu_and_names_from_a_running_server(
     )
 
     # Names from the server agree with names from the store.
-    from_server = experiments.propose_name(project, "train", "x", paths, base_url=url)
+    from_server = experiments.propose_name(project, "train", "x", paths, base_url=served)
     assert from_server == experiments.propose_name(project, "train", "x", paths)
     assert from_server == "dra_train_006_x"
 
     server.stop()
-    assert experiments.open_url_for(project, url, timeout=2) == url  # never fails to open
+    assert experiments.open_url_for(project, served, timeout=2) == url  # never fails to open
     with pytest.raises(OSError):
-        experiments.read_menu(project, url, timeout=2)
+        experiments.read_menu(project, served, timeout=2)

@@ -18,21 +18,22 @@ from launcher.app.cli import run_cli
 from launcher.model.config import ConfigStore
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server.access_key import headers_for, keyed
+from launcher.server.access_key import with_key
 from launcher.server.child.readonly_guard import READ_ONLY_POSTS
 from launcher.server.process import MlflowServer
 from launcher.server.stores import fast_view
 from tests.browser import dom_of
 from tests.server.helpers import tree_hash
+from tests.started import Servers
 
 pytestmark = pytest.mark.process
 
 
-def _call(url: str, method: str = "GET", body: Any = None) -> tuple[int, bytes]:
+def _call(servers: Servers, url: str, method: str = "GET", body: Any = None) -> tuple[int, bytes]:
     data = None if body is None else json.dumps(body).encode()
     # With the server's access key, as the launcher's own requests: the read-only guard is
     # what is tested here, behind the access gate.
-    request = urllib.request.Request(url, data=data, method=method, headers=headers_for(url))
+    request = urllib.request.Request(url, data=data, method=method, headers=servers.headers(url))
     request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -56,11 +57,14 @@ def _writing_endpoints() -> list[tuple[str, str]]:
     return out
 
 
-def _ids(base: str) -> tuple[str, str]:
-    status, body = _call(base + "ajax-api/2.0/mlflow/experiments/get-by-name?experiment_name=alpha")
+def _ids(servers: Servers, base: str) -> tuple[str, str]:
+    status, body = _call(
+        servers, base + "ajax-api/2.0/mlflow/experiments/get-by-name?experiment_name=alpha"
+    )
     assert status == 200, body
     experiment = json.loads(body)["experiment"]["experiment_id"]
     status, body = _call(
+        servers,
         base + "ajax-api/2.0/mlflow/runs/search",
         "POST",
         {"experiment_ids": [experiment], "filter": "attributes.run_name = 'parent'"},
@@ -69,7 +73,7 @@ def _ids(base: str) -> tuple[str, str]:
 
 
 def test_fast_view_is_read_only_and_serves_the_ui(
-    paths: AppPaths, rich_store: Path, servers: list[MlflowServer]
+    paths: AppPaths, rich_store: Path, servers: Servers
 ) -> None:
     project = Project(name="team", store=str(rich_store), fast_view=True)
     before = tree_hash(rich_store.parent)
@@ -77,12 +81,12 @@ def test_fast_view_is_read_only_and_serves_the_ui(
     servers.append(server)
     base = server.start()
     assert server.fast_view is not None and server.fast_view.path.is_file()
-    experiment, run = _ids(base)
+    experiment, run = _ids(servers, base)
 
     writers = _writing_endpoints()
     assert len(writers) > 100
     for method, path in writers:
-        status, body = _call(base + path.lstrip("/"), method, {})
+        status, body = _call(servers, base + path.lstrip("/"), method, {})
         assert status == 403, (method, path, status)
         error = json.loads(body)
         assert error["error_code"] == "PERMISSION_DENIED"
@@ -120,17 +124,17 @@ def test_fast_view_is_read_only_and_serves_the_ui(
     ]
     answers = []
     for method, url, body in reads:
-        status, content = _call(url, method, body)
+        status, content = _call(servers, url, method, body)
         assert status == 200, (url, status, content[:300])
         answers.append(json.loads(content))
     assert answers[-1]["data"]["mlflowGetRun"]["run"]["info"]["runName"] == "parent"
     # the parent and its two nested runs; the deleted run is not listed
     assert len(answers[1]["runs"]) == 3
-    status, content = _call(base + f"get-artifact?path=notes/readme.txt&run_uuid={run}")
+    status, content = _call(servers, base + f"get-artifact?path=notes/readme.txt&run_uuid={run}")
     assert (status, content) == (200, b"hello"), "artifacts come from the store's own folder"
 
     logged = len(server.log_path.read_bytes())
-    dom = dom_of(keyed(f"{base}#/experiments/{experiment}/runs"))
+    dom = dom_of(with_key(f"{base}#/experiments/{experiment}/runs", server.access_key))
     assert 'role="grid"' in dom and ">parent<" in dom, "the runs table did not render"
     assert 'role="alert"' not in dom and "PERMISSION_DENIED" not in dom
     requests = server.log_path.read_bytes()[logged:].decode("utf-8", "replace")

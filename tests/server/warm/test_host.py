@@ -23,13 +23,13 @@ import pytest
 
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
-from launcher.server import access_key, rest
-from launcher.server.access_key import headers_for
+from launcher.server import rest
 from launcher.server.process import MlflowServer
 from launcher.server.state import State
 from launcher.server.warm.host_pool import HostPool
 from tests.server import postgres
 from tests.server.helpers import gone, port_is_free, tree_hash
+from tests.started import Servers
 
 pytestmark = pytest.mark.process
 
@@ -49,17 +49,20 @@ def pool(paths: AppPaths) -> Iterator[HostPool]:
     hosts.close()
 
 
-def http(url: str, data: bytes | None = None, method: str = "GET", key_of: str = "") -> bytes:
+def http(
+    servers: Servers, url: str, data: bytes | None = None, method: str = "GET", key_of: str = ""
+) -> bytes:
     """A request carrying a server's key (``key_of``'s: another server's, to be refused)."""
-    req = urllib.request.Request(url, data=data, method=method, headers=headers_for(key_of or url))
+    headers = servers.headers(key_of or url)
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     if data is not None:
         req.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(req, timeout=30) as response:
         return bytes(response.read())
 
 
-def experiment_names(url: str) -> set[str]:
-    return {e["name"] for e in rest.search_experiments(url)}
+def experiment_names(servers: Servers, url: str) -> set[str]:
+    return {e["name"] for e in rest.search_experiments(servers.link(url))}
 
 
 def status_of(call: callable) -> int:  # type: ignore[valid-type]
@@ -70,7 +73,7 @@ def status_of(call: callable) -> int:  # type: ignore[valid-type]
     return 200
 
 
-def serve(paths: AppPaths, pool: HostPool, servers: list, *projects: Project) -> list[str]:
+def serve(paths: AppPaths, pool: HostPool, servers: Servers, *projects: Project) -> list[str]:
     started = [MlflowServer(p, paths, hosts=pool, upgrade_schema=True) for p in projects]
     servers.extend(started)
     return [s.start() for s in started]
@@ -87,7 +90,7 @@ def three_kinds(folder: Path, sqlite: Path, rich: Path) -> list[Project]:
 
 def test_one_host_serves_each_project_its_own(
     folder_store: Path, sqlite_store: Path, rich_store: Path, paths: AppPaths, pool: HostPool,
-    servers: list,
+    servers: Servers,
 ) -> None:  # fmt: skip
     before = tree_hash(rich_store.parent)
     projects = three_kinds(folder_store, sqlite_store, rich_store)
@@ -96,25 +99,29 @@ def test_one_host_serves_each_project_its_own(
     assert len(pids) == 1 and len(set(urls)) == 3, "one process, three ports"
     assert all(s.hosted for s in servers)
     assert pool.warm_host() is None or pool.warm_host().pid in pids  # type: ignore[union-attr]
-    own = [experiment_names(u) for u in urls]
+    own = [experiment_names(servers, u) for u in urls]
     assert own[2] != own[0], own  # (the folder and SQLite templates have the same names)
     assert own[0] == {"Default", *experiment_names_of(folder_store)}
     # A's key does not open B.
     search = "api/2.0/mlflow/experiments/search?max_results=5"
-    assert status_of(lambda: http(urls[1] + search, key_of=urls[0])) == 403
-    assert status_of(lambda: http(urls[1] + search)) == 200
+    assert status_of(lambda: http(servers, urls[1] + search, key_of=urls[0])) == 403
+    assert status_of(lambda: http(servers, urls[1] + search)) == 200
     # The fast view refuses a write that lands on the folder project beside it.
     create = json.dumps({"name": "written"}).encode()
     assert (
-        status_of(lambda: http(urls[2] + "api/2.0/mlflow/experiments/create", create, "POST"))
+        status_of(
+            lambda: http(servers, urls[2] + "api/2.0/mlflow/experiments/create", create, "POST")
+        )
         == 403
     )
     assert (
-        status_of(lambda: http(urls[0] + "api/2.0/mlflow/experiments/create", create, "POST"))
+        status_of(
+            lambda: http(servers, urls[0] + "api/2.0/mlflow/experiments/create", create, "POST")
+        )
         == 200
     )
-    assert "written" in experiment_names(urls[0])
-    assert "written" not in experiment_names(urls[1]) | experiment_names(urls[2])
+    assert "written" in experiment_names(servers, urls[0])
+    assert "written" not in experiment_names(servers, urls[1]) | experiment_names(servers, urls[2])
     assert tree_hash(rich_store.parent) == before
     # Each project's requests are in its own log only.
     logs = [s.log_path.read_text("utf-8") for s in servers]
@@ -125,7 +132,7 @@ def test_one_host_serves_each_project_its_own(
     servers[0].stop()
     assert servers[0].state is State.STOPPED
     assert port_is_free(int(urls[0].rsplit(":", 1)[1].strip("/")))
-    assert rest.is_healthy(urls[1]) and experiment_names(urls[2]) == own[2]
+    assert rest.is_healthy(urls[1]) and experiment_names(servers, urls[2]) == own[2]
     servers[1].stop()
     servers[2].stop()
     assert psutil.pid_exists(host_pid), "the host stays warm with nothing mounted"
@@ -146,8 +153,8 @@ def experiment_names_of(store: Path) -> set[str]:
     return names
 
 
-def run_load(url: str, tag: str, mode: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "MLFLOW_TRACKING_TOKEN": access_key.key_for(url) or ""}
+def run_load(servers: Servers, url: str, tag: str, mode: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "MLFLOW_TRACKING_TOKEN": servers.key(url) or ""}
     return subprocess.Popen(
         [sys.executable, str(LOAD), url, tag, str(LOAD_SECONDS), mode],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -170,11 +177,15 @@ def what_a_store_holds(uri: str, registry: str) -> dict:
 
 
 def check_isolation(
-    paths: AppPaths, servers: list, urls: list[str], tags: list[str], stores: list[tuple[str, str]]
+    paths: AppPaths,
+    servers: Servers,
+    urls: list[str],
+    tags: list[str],
+    stores: list[tuple[str, str]],
 ) -> None:
     """Load every port at once, then read each store back directly."""
-    loads = [run_load(u, t, "write") for u, t in zip(urls, tags, strict=True)]
-    loads += [run_load(u, t, "read") for u, t in zip(urls, tags, strict=True)]
+    loads = [run_load(servers, u, t, "write") for u, t in zip(urls, tags, strict=True)]
+    loads += [run_load(servers, u, t, "read") for u, t in zip(urls, tags, strict=True)]
     results = []
     for proc in loads:
         out, err = proc.communicate(timeout=LOAD_SECONDS + 240)
@@ -200,7 +211,7 @@ def check_isolation(
 
 def test_many_clients_on_every_port_reach_their_own_project_only(
     folder_store: Path, sqlite_store: Path, rich_store: Path, paths: AppPaths, pool: HostPool,
-    servers: list,
+    servers: Servers,
 ) -> None:  # fmt: skip
     view_before = tree_hash(rich_store.parent)
     projects = three_kinds(folder_store, sqlite_store, rich_store)
@@ -209,11 +220,11 @@ def test_many_clients_on_every_port_reach_their_own_project_only(
     folder_registry = paths.registry_dir(servers[0].project.slug).absolute().as_uri()
     lite = f"sqlite:///{sqlite_store}"
     check_isolation(
-        paths, servers[:2], urls[:2], ["folder", "lite"],
+        paths, servers, urls[:2], ["folder", "lite"],
         [(folder_store.as_uri(), folder_registry), (lite, lite)],
     )  # fmt: skip
     # The fast view beside them was read all along and never changed.
-    view = run_load(urls[2], "view", "read")
+    view = run_load(servers, urls[2], "view", "read")
     out, _ = view.communicate(timeout=LOAD_SECONDS + 120)
     assert json.loads(out.strip().splitlines()[-1])["reads"] > 0
     assert tree_hash(rich_store.parent) == view_before
@@ -230,7 +241,7 @@ def pg_urls() -> Iterator[list[str]]:
 
 @pytest.mark.skipif(not postgres.ADMIN_URL, reason="LAUNCHER_TEST_POSTGRES is not set")
 def test_two_postgresql_projects_and_a_folder_in_one_host_stay_apart(
-    pg_urls: list[str], folder_store: Path, paths: AppPaths, pool: HostPool, servers: list
+    pg_urls: list[str], folder_store: Path, paths: AppPaths, pool: HostPool, servers: Servers
 ) -> None:
     projects = [
         Project("PgA", pg_urls[0]),
@@ -249,7 +260,7 @@ def test_two_postgresql_projects_and_a_folder_in_one_host_stay_apart(
 
 def test_a_hanging_store_stalls_only_its_own_project(
     folder_store: Path, sqlite_store: Path, tmp_path: Path, paths: AppPaths, pool: HostPool,
-    servers: list,
+    servers: Servers,
 ) -> None:  # fmt: skip
     """A share whose reads block (a FIFO as an experiment's meta.yaml: open() waits for a
     writer) takes every worker thread of its project; the others answer within 1 s."""
@@ -270,7 +281,7 @@ def test_a_hanging_store_stalls_only_its_own_project(
 
         def hang() -> None:
             with contextlib.suppress(Exception):
-                http(urls[0] + search)
+                http(servers, urls[0] + search)
 
         thread = threading.Thread(target=hang, daemon=True)
         thread.start()
@@ -285,7 +296,7 @@ def test_a_hanging_store_stalls_only_its_own_project(
                 assert rest.is_healthy(urls[1], timeout=5)
             else:
                 body = json.dumps({"experiment_ids": ["0"], "max_results": 10}).encode()
-                http(urls[1] + path, body, "POST")
+                http(servers, urls[1] + path, body, "POST")
             slowest = max(slowest, time.perf_counter() - t0)
     print(f"slowest answer of the other project while one hangs: {slowest:.3f} s")
     assert slowest < 10.0  # the hang lasts for good; the goal (1 s) is bench/one_host.py's
@@ -304,7 +315,7 @@ def second_store(request: pytest.FixtureRequest, sqlite_store: Path) -> Iterator
 
 
 def test_a_killed_host_brings_each_project_back_on_its_port(
-    folder_store: Path, second_store: str, paths: AppPaths, pool: HostPool, servers: list
+    folder_store: Path, second_store: str, paths: AppPaths, pool: HostPool, servers: Servers
 ) -> None:
     urls = serve(paths, pool, servers, Project("A", str(folder_store)), Project("B", second_store))
     watchers = [threading.Thread(target=s.wait, daemon=True) for s in servers]  # as the manager
@@ -330,11 +341,11 @@ def test_a_killed_host_brings_each_project_back_on_its_port(
     names = sorted(s.project.slug for s in servers)
     assert pool.lost == [names], "one notice for the host, naming what it served"  # type: ignore[attr-defined]
     assert all(w.is_alive() for w in watchers), "still watched"
-    assert experiment_names(urls[0]) == {"Default", *experiment_names_of(folder_store)}
+    assert experiment_names(servers, urls[0]) == {"Default", *experiment_names_of(folder_store)}
 
 
 def test_a_project_differing_in_a_setting_read_at_import_gets_a_process_of_its_own(
-    folder_store: Path, paths: AppPaths, pool: HostPool, servers: list
+    folder_store: Path, paths: AppPaths, pool: HostPool, servers: Servers
 ) -> None:
     _plain, prefixed = serve(
         paths, pool, servers, Project("Plain", str(folder_store)),

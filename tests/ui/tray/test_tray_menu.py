@@ -354,23 +354,17 @@ def test_double_click_opens_the_project_and_not_the_menu(qtbot, controller, fact
 def test_open_and_copy_url_carry_the_servers_key_and_unprotected_servers_say_so(
     qtbot, controller, factory, urls
 ) -> None:
-    from launcher.server import access_key
-
     start(qtbot, controller, "Alpha")
-    url = factory.of("Alpha")[0].url
-    access_key.remember(url, "k" * 43)
-    try:
-        entries = menu_entries(controller)
-        action(entries["Alpha"], "copy-url").trigger()
-        assert QGuiApplication.clipboard().text() == f"{url}?launcher_key={'k' * 43}"
-        action(entries["Alpha"], "open-in-browser").trigger()
-        qtbot.waitUntil(lambda: len(urls) == 1, timeout=3000)
-        assert urls == [f"{url}?launcher_key={'k' * 43}"]
-        assert not [
-            a for a in entries["Alpha"].actions() if a.objectName().startswith("unprotected:")
-        ]
-    finally:
-        access_key.forget(url)
+    server = factory.of("Alpha")[0]
+    url = server.url
+    server.access_key = "k" * 43  # the key comes from the server object, nowhere else
+    entries = menu_entries(controller)
+    action(entries["Alpha"], "copy-url").trigger()
+    assert QGuiApplication.clipboard().text() == f"{url}?launcher_key={'k' * 43}"
+    action(entries["Alpha"], "open-in-browser").trigger()
+    qtbot.waitUntil(lambda: len(urls) == 1, timeout=3000)
+    assert urls == [f"{url}?launcher_key={'k' * 43}"]
+    assert not [a for a in entries["Alpha"].actions() if a.objectName().startswith("unprotected:")]
     factory.of("Alpha")[0].lean = False  # type: ignore[attr-defined]  # the `mlflow server` fallback
     note = action(menu_entries(controller)["Alpha"], "unprotected")
     assert not note.isEnabled() and "Not protected" in note.text()

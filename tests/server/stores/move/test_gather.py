@@ -200,7 +200,7 @@ def test_a_project_that_is_one_workspace_is_served_listed_and_opened_in_it(
     names = {e.name for e in experiments.read_store(project.parsed_store(), workspace="speech")}
     assert "dra_train_001_baseline" in names and "alpha" not in names
     server = MlflowServer(project, paths, ready_timeout=180)
-    url = server.start()
+    url = access_key.with_key(server.start(), server.access_key)  # the link, as the tray's
     try:
         served = {e.name for e in experiments.fetch(url, workspace="speech")}
         assert served == {e.name for e in experiments.read_folder_store(folder_store)
@@ -211,10 +211,14 @@ def test_a_project_that_is_one_workspace_is_served_listed_and_opened_in_it(
         assert all(i.url.endswith("?workspace=speech") for g in menu.groups for i in g.items)
         assert workspaces.of_server(url) == ["default", "speech", "vision"]
         if CHROMIUM:  # the UI itself, opened where the tray opens it: that workspace's list
-            dom = dom_of(access_key.keyed(experiments.open_url_for(project, url)))
+            dom = dom_of(
+                access_key.with_key(experiments.open_url_for(project, url), server.access_key)
+            )
             assert "dra_train_001_baseline" in dom, dom[-3000:]
             other = Project("Vision", str(db), workspace="vision")
-            dom = dom_of(access_key.keyed(experiments.open_url_for(other, url)))
+            dom = dom_of(
+                access_key.with_key(experiments.open_url_for(other, url), server.access_key)
+            )
             assert "dra_train_001_baseline" not in dom and "alpha" in dom, dom[-3000:]
     finally:
         server.stop()

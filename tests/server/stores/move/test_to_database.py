@@ -32,6 +32,7 @@ from launcher.server.stores import record_kinds
 from launcher.server.stores.move import child_run, to_database
 from tests.server import postgres
 from tests.server.helpers import interrupt_when, start_cli
+from tests.started import link
 
 pytestmark = postgres.MARKS
 PASSWORD = postgres.PASSWORD
@@ -142,7 +143,8 @@ def test_sqlite_store_moves_to_postgres(
     assert "after-move" in _served_by_mlflow(database)
     server = MlflowServer(config.get("started-local"), paths)  # the switched project, served
     servers.append(server)
-    names = {e["name"] for e in rest.search_experiments(server.start())}
+    server.start()
+    names = {e["name"] for e in rest.search_experiments(link(server))}
     assert {"Default", "alpha", "beta", "after-move"} <= names
 
 
