@@ -103,7 +103,7 @@ def _move(args: argparse.Namespace) -> int:
     """
     go = stdin_pipe.Commit()
     if args.watch_stdin:
-        stdin_pipe.follow(lambda: os._exit(1), go.on_line)
+        stdin_pipe.follow(lambda: os._exit(protocol.EXIT_FAILED), go.on_line)
     if args.command == "move-to-sqlite":
         from .move import to_sqlite
 

@@ -28,9 +28,15 @@ SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__main__.py")
 
 # -- exit codes ------------------------------------------------------------------------------
 
+EXIT_FAILED = 1
+"""Any other failure; also a move whose launcher went away or cancelled (its pipe closed)."""
 EXIT_PORT_TAKEN = 3
 EXIT_MLFLOW_MISSING = 4
 EXIT_STORE_FAILED = 5
+EXIT_MOVE_REFUSED = 6
+"""The move's target cannot take the copy (its error line names why); nothing was written."""
+EXIT_MOVE_FAILED = 7
+"""The move failed on the way (its error line names why); nothing was committed."""
 
 # -- the environment -------------------------------------------------------------------------
 

@@ -83,7 +83,7 @@ def serve(host: str, port: int, watch_stdin: bool) -> int:
         guarded = access_gate.wrap_from_environ(app, port)
     except Exception as exc:  # never serve unguarded when a key was meant to guard it
         protocol.error("access-key", f"the access gate could not be loaded: {exc}")
-        return 1
+        return protocol.EXIT_FAILED
     log_config = os.path.join(os.path.dirname(mlflow_server.__file__), "uvicorn_log_config.yaml")
     config = uvicorn.Config(
         guarded,

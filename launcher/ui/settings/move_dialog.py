@@ -69,6 +69,8 @@ class MoveDialog(QDialog):
         self.on_switch = on_switch
         self.cancel_event = threading.Event()
         self.running = False
+        self.committing = False
+        """The launcher said yes to the child's commit: a cancel would be refused now."""
         self.outcome: to_sqlite.Result | to_database.DatabaseResult | None = None
         kind = _source_kind(project)
         self.kept_as = "sqlite" if kind is StoreKind.SQLITE else "folder"
@@ -203,6 +205,9 @@ class MoveDialog(QDialog):
         run_with_progress(work, self._progress, self._done, self._failed, owner=self, name="move")
 
     def _progress(self, step: Step) -> None:
+        if step.phase == "commit":  # too late to cancel: the copy is being committed
+            self.committing = True
+            self.close_button.setEnabled(False)
         if step.total:
             self.progress.setRange(0, step.total)
             self.progress.setValue(step.done)
@@ -212,6 +217,8 @@ class MoveDialog(QDialog):
 
     def _finish(self) -> None:
         self.running = False
+        self.committing = False
+        self.close_button.setEnabled(True)
         self.progress.setVisible(False)
         self.close_button.setText("Close")
         self.report.setVisible(True)
@@ -252,5 +259,8 @@ class MoveDialog(QDialog):
         self.reject()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.committing:  # a second or so: the window then says what was written
+            event.ignore()
+            return
         self.cancel_event.set()  # a closed window never leaves a move running
         super().closeEvent(event)

@@ -37,6 +37,27 @@ def _dialog(qtbot, paths: AppPaths, store: Path, switched: list) -> MoveDialog: 
     return dialog
 
 
+def test_once_the_copy_commits_it_cannot_be_cancelled_nor_its_window_closed(
+    qtbot, paths: AppPaths, rich_store: Path
+) -> None:
+    """After the launcher's go-ahead to commit (the "commit" step) a cancel is refused
+    (child_run), so the dialog does not offer one, and its window stays until it can say what
+    was written."""
+    from launcher.server.stores.move.child_run import Step
+
+    dialog = _dialog(qtbot, paths, rich_store, [])
+    dialog.running = True
+    assert dialog.close_button.isEnabled()
+    dialog._progress(Step("commit", 0, 0, "committing: too late to cancel"))
+    assert not dialog.close_button.isEnabled() and "too late" in dialog.status.text()
+    dialog.close()
+    assert dialog.isVisible() and not dialog.cancel_event.is_set()
+    dialog._finish()
+    assert dialog.close_button.isEnabled() and dialog.close_button.text() == "Close"
+    dialog.close()
+    assert not dialog.isVisible()
+
+
 @pytest.mark.process
 def test_the_dialog_migrates_verifies_and_switches(
     qtbot, paths: AppPaths, rich_store: Path, tmp_path: Path

@@ -265,10 +265,10 @@ def move(source_path: str, go: stdin_pipe.Commit | None = None) -> int:
         return _copy(source_path, url, go)
     except Refused as exc:
         protocol.error(exc.kind, _redact(str(exc), url))
-        return 6
+        return protocol.EXIT_MOVE_REFUSED
     except Exception as exc:
         protocol.error(classify(exc), _redact(f"{type(exc).__name__}: {exc}", url))
-        return 7
+        return protocol.EXIT_MOVE_FAILED
 
 
 def _copy(source_path: str, url: str, go: stdin_pipe.Commit | None) -> int:
