@@ -20,11 +20,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
-from launcher.model.catalog import Listed
+from launcher.model.catalog import CatalogStatus, Listed
 from launcher.model.config import Config, ConfigStore
 from launcher.model.menu_layout import remember
 from launcher.model.paths import AppPaths
 from launcher.model.project import Project
+from launcher.model.runs.events import RunInfo
 from launcher.model.runs.watched import opened_now, stale
 from launcher.model.stores import StoreError
 from launcher.server.manager import ServerManager
@@ -351,6 +352,18 @@ class Controller(QObject):
     def refresh_team(self) -> None:
         """Read the subscribed team catalogs again (in a thread); views refresh when done."""
         self.team.refresh(self.config.catalogs)
+
+    def team_status(self) -> tuple[bool, list[CatalogStatus]]:
+        """Whether the team catalogs are being read now, and those that could not be read."""
+        return self.team.refreshing, self.team.problems()
+
+    def active_runs(self) -> list[RunInfo]:
+        """The watched projects' active runs ("Active runs (N)"); none while watching is off."""
+        return self.run_watch.active() if self.run_watch.enabled else []
+
+    def open_run(self, run: RunInfo) -> None:
+        """A run's page in the browser, its project's server started first if needed."""
+        self.run_watch.open_run(run)
 
     def show_settings(self) -> None:
         from launcher.ui.settings.settings_dialog import SettingsDialog

@@ -4,12 +4,12 @@ watch's last look (no store is read when the menu opens), and a click opens that
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtWidgets import QMenu
 
 from launcher.model.runs import events as ev
 from launcher.model.runs.events import RunInfo
-from launcher.ui.run_watch import RunWatch
 
 SHOWN = 25
 """More active runs than this end in a "… and N more" line (one screen high)."""
@@ -25,10 +25,9 @@ def entry_text(run: RunInfo, now_ms: int) -> str:
     return text
 
 
-def add_active_runs(menu: QMenu, watch: RunWatch) -> None:
-    """The submenu, when watching is on and a run is active (no empty menu to open)."""
-    runs = watch.active()
-    if not watch.enabled or not runs:
+def add_active_runs(menu: QMenu, runs: list[RunInfo], open_run: Callable[[RunInfo], None]) -> None:
+    """The submenu, when a watched run is active (no empty menu to open); a click opens it."""
+    if not runs:
         return
     sub = menu.addMenu(f"Active runs ({len(runs)})")
     sub.menuAction().setObjectName("active-runs")
@@ -37,7 +36,7 @@ def add_active_runs(menu: QMenu, watch: RunWatch) -> None:
         action = sub.addAction(entry_text(run, now))
         action.setObjectName(f"run:{run.run_id}")
         action.setToolTip(f"{run.status}, started {ev.clock(run.start_time)}; opens its page")
-        action.triggered.connect(lambda _=False, r=run: watch.open_run(r))
+        action.triggered.connect(lambda _=False, r=run: open_run(r))
     if len(runs) > SHOWN:
         more = sub.addAction(f"… and {len(runs) - SHOWN} more (mlflow-launcher runs --active)")
         more.setEnabled(False)

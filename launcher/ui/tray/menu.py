@@ -65,7 +65,7 @@ def populate(menu: QMenu, controller: Controller) -> None:
     if config.catalogs:
         _add_team_status(menu, controller)
     menu.addSeparator()
-    add_active_runs(menu, controller.run_watch)
+    add_active_runs(menu, controller.active_runs(), controller.open_run)
     offer = controller.update_offer
     if offer is not None:
         update = menu.addAction(f"Update to {offer.version}")
@@ -88,8 +88,8 @@ def populate(menu: QMenu, controller: Controller) -> None:
 
 def _add_team_status(menu: QMenu, controller: Controller) -> None:
     """Team catalogs: say when one could not be read, and offer a fresh read."""
-    refreshing = controller.team.refreshing
-    for status in controller.team.problems():
+    refreshing, problems = controller.team_status()
+    for status in problems:
         if status.fetched_at is None and refreshing:
             continue  # never read yet, and the first read is under way
         text = "Team catalog could not be read"
