@@ -352,8 +352,8 @@ class MlflowServer:
         try:
             mount = self.hosts.mount(cmd, self.project.slug, self._take_line)
         except HostRefused as exc:
-            code = {"port-taken": protocol.EXIT_PORT_TAKEN}.get(exc.kind, 1)
-            line = f"{protocol.ERROR_MARK} {exc.kind}: {exc}"
+            code = {"port-taken": protocol.EXIT_PORT_TAKEN}.get(exc.kind, protocol.EXIT_FAILED)
+            line = protocol.error_line(exc.kind, str(exc))
             self._log.record(line)
             return True, classify(code, [*self.log_tail(40), line])
         if mount is None:

@@ -54,7 +54,7 @@ def spawn(
         env=dict(env) if env is not None else None,
         **_flags(),  # type: ignore[call-overload]
     )
-    adopt(proc.pid)
+    _adopt(proc.pid)
     return proc
 
 
@@ -95,7 +95,7 @@ def _flags() -> dict[str, object]:
     return {"start_new_session": True}
 
 
-def adopt(pid: int) -> None:
+def _adopt(pid: int) -> None:
     """Tie a freshly started child to the launcher's lifetime (Windows: the Job Object)."""
     if sys.platform != "win32":
         return

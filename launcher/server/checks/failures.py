@@ -147,8 +147,9 @@ def classify(exit_code: int | None, lines: Sequence[str]) -> Failure:
 
 def _marked_detail(lines: Sequence[str]) -> str:
     for line in reversed(lines):
-        if protocol.ERROR_MARK in line:
-            return line.split(protocol.ERROR_MARK, 1)[1].split(":", 1)[-1].strip()[:300]
+        error = protocol.error_in(line)
+        if error is not None:
+            return error[1][:300]
     return ""
 
 

@@ -78,9 +78,14 @@ STOP_GRACE_SECONDS = 5.0
 """How long a child's graceful stop may take before it exits hard."""
 
 
+def error_line(kind: str, message: str) -> str:
+    """The machine-readable error line (:func:`error_in` reads it)."""
+    return f"{ERROR_MARK} {kind}: {message}"
+
+
 def error(kind: str, message: str) -> None:
     """Write the machine-readable error line (a child's side)."""
-    print(f"{ERROR_MARK} {kind}: {message}", file=sys.stderr, flush=True)
+    print(error_line(kind, message), file=sys.stderr, flush=True)
 
 
 def progress(phase: str, done: int, total: int, text: str = "") -> None:

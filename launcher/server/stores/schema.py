@@ -21,7 +21,7 @@ from pathlib import Path
 from launcher.model import credentials
 from launcher.model.stores import Store, StoreKind
 from launcher.server import spawn
-from launcher.server.child.protocol import ERROR_MARK, STORE_URI_VAR
+from launcher.server.child import protocol
 from launcher.server.python.environment import PythonEnv
 
 
@@ -92,7 +92,7 @@ def store_env(store: Store, env: PythonEnv) -> dict[str, str]:
     """The environment of a child that opens ``store``: its URI and password, never the argv."""
     run_env = env.child_env(dict(os.environ))
     run_env.update(credentials.database_env(store.uri))
-    run_env[STORE_URI_VAR] = credentials.server_uri(store.uri)
+    run_env[protocol.STORE_URI_VAR] = credentials.server_uri(store.uri)
     return run_env
 
 
@@ -116,8 +116,9 @@ def _child_error(output: str) -> str:
         if line.strip() and not line.startswith("(Background on this error")
     ]
     for line in reversed(lines):
-        if line.startswith(ERROR_MARK):
-            return line[len(ERROR_MARK) :].strip().partition(": ")[2]
+        error = protocol.error_in(line)
+        if error is not None:
+            return error[1]
     return lines[-1] if lines else ""
 
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from launcher.model.paths import AppPaths
 from launcher.model.project import Project
 from launcher.model.stores import redact
 from launcher.server import process_tree, spawn
@@ -58,6 +59,11 @@ class Step:
         if self.phase == "verify" and self.total:
             return f"verifying: run {self.done:,} of {self.total:,}"
         return self.text or self.phase
+
+
+def log_path_of(paths: AppPaths, project: Project) -> Path:
+    """Where a project's moves write their children's output (one file, appended)."""
+    return paths.log_dir / "moves" / f"{project.slug}.log"
 
 
 def run_child(

@@ -36,7 +36,13 @@ from launcher.model.stores import StoreError, StoreKind, parse_store, redact
 from launcher.server.child import protocol
 from launcher.server.stores import record_kinds
 from launcher.server.stores.move import to_sqlite, verify
-from launcher.server.stores.move.child_run import MoveCancelled, MoveError, Step, run_child
+from launcher.server.stores.move.child_run import (
+    MoveCancelled,
+    MoveError,
+    Step,
+    log_path_of,
+    run_child,
+)
 from launcher.server.stores.move.partial_files import PARTIAL_MARK, remove_partial
 
 DIALECTS = ("postgresql", "mysql", "mariadb")
@@ -258,7 +264,7 @@ def move(
     as it was."""
     cancel = cancel or threading.Event()
     report = progress or (lambda step: None)
-    log_path = paths.log_dir / "moves" / f"{the_plan.project.slug}.log"
+    log_path = log_path_of(paths, the_plan.project)
     started = time.monotonic()
     work = paths.data_dir / "stores" / the_plan.project.slug
     temp = work / f".team-move{PARTIAL_MARK}{os.getpid()}.db"

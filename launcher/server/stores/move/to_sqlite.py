@@ -29,7 +29,13 @@ from launcher.model.project import Project
 from launcher.model.stores import StoreError, StoreKind
 from launcher.server.stores import shares
 from launcher.server.stores.move import verify
-from launcher.server.stores.move.child_run import MoveCancelled, MoveError, Step, run_child
+from launcher.server.stores.move.child_run import (
+    MoveCancelled,
+    MoveError,
+    Step,
+    log_path_of,
+    run_child,
+)
 from launcher.server.stores.move.partial_files import (
     partial_path,
     remove_partial,
@@ -163,7 +169,7 @@ def move(
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(target)
     temp = partial_path(target)
-    log_path = paths.log_dir / "moves" / f"{the_plan.project.slug}.log"
+    log_path = log_path_of(paths, the_plan.project)
     started = time.monotonic()
     try:
         convert(the_plan, temp, log_path, report, cancel)
