@@ -35,8 +35,7 @@ from launcher.server.store_watch import StoreWatch
 from launcher.ui.common.password_dialog import ask_if_missing
 from launcher.ui.fast_view import FastViews
 from launcher.ui.hosts import Autostart
-from launcher.ui.project_row import ProjectRow
-from launcher.ui.project_row import build as build_row
+from launcher.ui.project_row import LIVE, ProjectRow, build_row
 from launcher.ui.run_watch import RunWatch
 from launcher.ui.server_notices import ServerNotices
 from launcher.ui.status_text import tooltip
@@ -147,6 +146,11 @@ class Controller(QObject):
 
     def state(self, name: str) -> State:
         return self.manager.state(name)
+
+    def live_names(self) -> set[str]:
+        """The projects that start, run or failed (a long menu lists them first): asked of the
+        manager's servers only, not of a row per listed project."""
+        return {name for name in self.manager.names() if self.manager.state(name) in LIVE}
 
     def tooltip(self) -> str:
         return tooltip(self.manager)

@@ -26,6 +26,10 @@ from launcher.ui.team import label, tooltip
 _MOVABLE = (StoreKind.FOLDER, StoreKind.SQLITE)
 
 
+LIVE = frozenset({State.STARTING, State.RUNNING, State.FAILED})
+"""The states a long menu lists first (a project that starts, runs or failed)."""
+
+
 @dataclass(frozen=True)
 class ProjectRow:
     listed: Listed
@@ -76,7 +80,7 @@ class ProjectRow:
     @property
     def live(self) -> bool:
         """Starting, running or failed: a long menu lists it first."""
-        return self.state in (State.STARTING, State.RUNNING, State.FAILED)
+        return self.state in LIVE
 
     # -- which actions apply -------------------------------------------------------------------
 
@@ -104,7 +108,7 @@ class ProjectRow:
         return self.movable and self.can_edit
 
 
-def build(
+def build_row(
     listed: Listed, manager: ServerManager, watch: StoreWatch, fast_views: FastViews
 ) -> ProjectRow:
     """``listed``'s row as the servers, the store watch and the fast views say now."""

@@ -24,7 +24,7 @@ def add_grouped(
     menu: QMenu, controller: Controller, listed: list[Listed], add_project: AddProject
 ) -> None:
     """Fill the project part of ``menu`` for a long ``listed``."""
-    active = {row.name for row in map(controller.row, listed) if row.live}
+    active = controller.live_names()
     plan = layout(listed, active, controller.config.settings.recent)
     for entry in plan.running:
         add_project(menu, controller, entry)
