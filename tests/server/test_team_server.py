@@ -18,8 +18,10 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
+from subprocess import Popen
+from typing import IO
 from xml.etree import ElementTree
 
 import psutil
@@ -82,6 +84,26 @@ def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 300
     raise AssertionError("the team server did not answer /health in time")
 
 
+@contextmanager
+def _team_server(port: int, stdout: IO[bytes] | int, stderr: IO[bytes]) -> Iterator[Popen[bytes]]:
+    """``mlflow-launcher team-server TEAM`` on ``port``, the admin password given on its stdin,
+    answering ``/health``; killed at the end if it still runs."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "launcher", "team-server", "TEAM", "--port", str(port),
+         "--workers", "2", "--password-stdin", "--timeout", "300"],
+        cwd=REPO, env=dict(os.environ), stdin=subprocess.PIPE, stdout=stdout, stderr=stderr,
+    )  # fmt: skip
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write((ADMIN_PASSWORD + "\n").encode())
+        proc.stdin.flush()
+        _wait_healthy(f"https://127.0.0.1:{port}", proc)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def _count(database: str, sql: str) -> int:
     if database.startswith("sqlite:///"):
         import sqlite3
@@ -119,18 +141,11 @@ def test_team_server_serves_https_behind_a_login(
     port = ports.free_port()
     base = f"https://127.0.0.1:{port}"
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
-    with out.open("wb") as out_file, err.open("wb") as err_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "launcher", "team-server", "TEAM", "--port", str(port),
-             "--workers", "2", "--password-stdin", "--timeout", "300"],
-            cwd=REPO, env=dict(os.environ), stdin=subprocess.PIPE, stdout=out_file,
-            stderr=err_file,
-        )  # fmt: skip
-    try:
-        assert proc.stdin is not None
-        proc.stdin.write((ADMIN_PASSWORD + "\n").encode())
-        proc.stdin.flush()
-        _wait_healthy(base, proc)
+    with (
+        out.open("wb") as out_file,
+        err.open("wb") as err_file,
+        _team_server(port, out_file, err_file) as proc,
+    ):
         pinned = tls_pin.pin_path(paths, "127.0.0.1", port)
         assert pinned.is_file()  # the server's own PC trusts its certificate
         with pytest.raises(urllib.error.URLError):  # nobody else does yet
@@ -185,9 +200,6 @@ def test_team_server_serves_https_behind_a_login(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
         assert gone(pids, 30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     printed = out.read_text() + err.read_text()
     assert out.read_text().splitlines()[0] == base + "/"  # the line people click
     assert f"mlflow-launcher add TEAM https://USER@127.0.0.1:{port}" in printed
@@ -329,18 +341,7 @@ def test_a_gathered_share_served_with_workspaces_and_granted_per_login(
     port = ports.free_port()
     base = f"https://127.0.0.1:{port}"
     err = tmp_path / "err.txt"
-    with err.open("wb") as err_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "launcher", "team-server", "TEAM", "--port", str(port),
-             "--workers", "2", "--password-stdin", "--timeout", "300"],
-            cwd=REPO, env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-            stderr=err_file,
-        )  # fmt: skip
-    try:
-        assert proc.stdin is not None
-        proc.stdin.write((ADMIN_PASSWORD + "\n").encode())
-        proc.stdin.flush()
-        _wait_healthy(base, proc)
+    with err.open("wb") as err_file, _team_server(port, subprocess.DEVNULL, err_file) as proc:
         admin = f"https://admin@127.0.0.1:{port}"
         assert workspaces.of_server(admin) == ["default", "speech", "vision"]
         assert {e["name"] for e in rest.search_experiments(admin, workspace="vision")} >= {"alpha"}
@@ -376,8 +377,5 @@ def test_a_gathered_share_served_with_workspaces_and_granted_per_login(
         assert listed == {"Team: speech": "speech"}
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     printed = err.read_text()
     assert "team-grant TEAM USER WORKSPACE" in printed and "--all-workspaces" in printed
